@@ -5,3 +5,28 @@
 //! `[eval.rule.forward-ref]` appear in both).
 
 pub mod cli;
+pub mod ast;
+pub mod eval_string;
+pub mod parse;
+pub mod source;
+pub mod canon;
+pub mod densemap;
+pub mod expand;
+pub mod graph;
+pub mod scope;
+pub mod shell_escape;
+pub mod diag;
+pub mod load;
+
+/// A manifest path (bytes) as an OS path.
+#[cfg(unix)]
+pub fn bytes_to_path(bytes: &[u8]) -> std::path::PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    std::path::Path::new(std::ffi::OsStr::from_bytes(bytes)).to_path_buf()
+}
+
+/// A manifest path (bytes) as an OS path.
+#[cfg(not(unix))]
+pub fn bytes_to_path(bytes: &[u8]) -> std::path::PathBuf {
+    std::path::PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
