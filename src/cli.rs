@@ -33,7 +33,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-fn run_build(_args: &[OsString]) -> ExitCode {
-    eprintln!("ninja: error: not implemented yet");
-    ExitCode::from(1)
+fn run_build(args: &[OsString]) -> ExitCode {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    ExitCode::from(crate::ninja_cli::run(&args) as u8)
 }

@@ -30,3 +30,7 @@ pub fn bytes_to_path(bytes: &[u8]) -> std::path::PathBuf {
 pub fn bytes_to_path(bytes: &[u8]) -> std::path::PathBuf {
     std::path::PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
+pub mod edit_distance;
+pub mod getopt;
+pub mod ninja_cli;
+pub mod tools;

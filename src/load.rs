@@ -105,6 +105,9 @@ pub struct LoadOptions {
     /// Keep every file's text in the [`SourceMap`] (for diagnostics and
     /// `--explain`); builds do not need it.
     pub keep_sources: bool,
+    /// `-w phonycycle=err`: keep `build a: phony a` self-references
+    /// instead of dropping them with a warning.
+    pub phony_cycle_err: bool,
 }
 
 /// The result of loading a manifest.
@@ -570,6 +573,9 @@ impl Loader<'_> {
     /// ninja drops the self-reference with a warning.
     fn drop_phony_self_reference(&mut self, edge: EdgeId) {
         let graph = &mut self.out.graph;
+        if self.options.phony_cycle_err {
+            return;
+        }
         let e = &mut graph.edges[edge];
         if !(e.rule == PHONY_RULE && e.outputs.len() == 1 && e.implicit_outputs == 0 && e.implicit_inputs == 0) {
             return;

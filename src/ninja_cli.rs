@@ -1,0 +1,350 @@
+//! ninja's own command line (`n2ref build ...`, or the binary invoked as
+//! `ninja`): flags, `-C`, loading the manifest, and the `-t` tools
+//! (`spec/tools.md`).
+
+use std::io::{self, Write};
+
+use crate::edit_distance::suggest;
+use crate::getopt::{LongOpt, Opt, getopt};
+use crate::load::{DiskReader, LoadOptions, NINJA_VERSION, Severity, load};
+use crate::tools::{self, ToolContext};
+
+/// When a tool runs: right after flags, or after the manifest is loaded.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum When {
+    AfterFlags,
+    AfterLoad,
+}
+
+struct ToolInfo {
+    name: &'static str,
+    description: Option<&'static str>,
+    when: When,
+}
+
+const TOOLS: &[ToolInfo] = &[
+    tool("browse", Some("browse dependency graph in a web browser")),
+    tool("clean", Some("clean built files")),
+    tool("commands", Some("list all commands required to rebuild given targets")),
+    tool("inputs", Some("list all inputs required to rebuild given targets")),
+    tool("multi-inputs", Some("print one or more sets of inputs required to build targets")),
+    tool("deps", Some("show dependencies stored in the deps log")),
+    tool("missingdeps", Some("check deps log dependencies on generated files")),
+    tool("graph", Some("output graphviz dot file for targets")),
+    tool("query", Some("show inputs/outputs for a path")),
+    tool("targets", Some("list targets by their rule or depth in the DAG")),
+    tool("compdb", Some("dump JSON compilation database to stdout")),
+    tool(
+        "compdb-targets",
+        Some("dump JSON compilation database for a given list of targets to stdout")),
+    tool("recompact", Some("recompacts ninja-internal data structures")),
+    ToolInfo {
+        name: "restat",
+        description: Some("restats all outputs in the build log"),
+        when: When::AfterFlags,
+    },
+    tool("rules", Some("list all rules")),
+    tool(
+        "cleandead",
+        Some("clean built files that are no longer produced by the manifest")),
+    ToolInfo {
+        name: "urtle",
+        description: None,
+        when: When::AfterFlags,
+    },
+];
+
+const fn tool(name: &'static str, description: Option<&'static str>) -> ToolInfo {
+    ToolInfo {
+        name,
+        description,
+        when: When::AfterLoad,
+    }
+}
+
+const LONG_OPTIONS: &[LongOpt] = &[
+    ("help", false, Some('h')),
+    ("version", false, None),
+    ("verbose", false, Some('v')),
+    ("quiet", false, None),
+];
+
+/// Parsed top-level flags.
+struct Options {
+    input_file: String,
+    working_dir: Option<String>,
+    tool: Option<&'static ToolInfo>,
+    quiet: bool,
+    phony_cycle_err: bool,
+}
+
+/// Runs ninja's command line; returns the exit status.
+pub fn run(args: &[String]) -> i32 {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut err = io::stderr();
+    let status = run_with(args, &mut out, &mut err).unwrap_or(1);
+    let _ = out.flush();
+    status
+}
+
+fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Result<i32> {
+    let (opts, rest) = getopt("ninja", args, "d:f:j:k:l:nt:vw:C:h", LONG_OPTIONS, |o| {
+        matches!(o, Opt::Flag('t', _))
+    });
+    let mut options = Options {
+        input_file: "build.ninja".into(),
+        working_dir: None,
+        tool: None,
+        quiet: false,
+        phony_cycle_err: false,
+    };
+    for opt in opts {
+        match opt {
+            Opt::Flag('d', Some(mode)) => {
+                if !debug_enable(&mode, out, err)? {
+                    return Ok(1);
+                }
+            }
+            Opt::Flag('f', Some(file)) => options.input_file = file,
+            Opt::Flag('j', Some(n)) => {
+                if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                    return fatal(out, err, "invalid -j parameter");
+                }
+            }
+            Opt::Flag('k', Some(n)) => {
+                let digits = n.strip_prefix('-').unwrap_or(&n);
+                if n.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return fatal(out, err, "-k parameter not numeric; did you mean -k 0?");
+                }
+            }
+            Opt::Flag('l', Some(n)) => {
+                if n.trim_start().parse::<f64>().is_err() && !starts_numeric(&n) {
+                    return fatal(out, err, "-l parameter not numeric: did you mean -l 0.0?");
+                }
+            }
+            Opt::Flag('n', _) | Opt::Flag('v', _) => {}
+            Opt::Long("quiet", _) => options.quiet = true,
+            Opt::Flag('t', Some(name)) => match choose_tool(&name, out, err)? {
+                Ok(t) => options.tool = Some(t),
+                Err(status) => return Ok(status),
+            },
+            Opt::Flag('w', Some(flag)) => match warning_enable(&flag, out, err)? {
+                Some(phony_err) => options.phony_cycle_err |= phony_err,
+                None => return Ok(1),
+            },
+            Opt::Flag('C', Some(dir)) => options.working_dir = Some(dir),
+            Opt::Long("version", _) => {
+                writeln!(out, "{NINJA_VERSION}")?;
+                return Ok(0);
+            }
+            Opt::Invalid(message) => {
+                writeln!(err, "{message}")?;
+                usage(err)?;
+                return Ok(1);
+            }
+            _ => {
+                usage(err)?;
+                return Ok(1);
+            }
+        }
+    }
+
+    if let Some(dir) = &options.working_dir {
+        // spec: [tools.cli.entering-directory]
+        if options.tool.is_none() && !options.quiet {
+            writeln!(out, "ninja: Entering directory `{dir}'")?;
+            out.flush()?;
+        }
+        if let Err(e) = std::env::set_current_dir(dir) {
+            let reason = crate::load::io_error_text(&e);
+            return fatal(out, err, &format!("chdir to '{dir}' - {reason}"));
+        }
+    }
+
+    if let Some(tool) = options.tool {
+        if tool.when == When::AfterFlags {
+            return not_implemented(out, err, tool.name);
+        }
+    }
+
+    let load_options = LoadOptions {
+        keep_sources: false,
+        phony_cycle_err: options.phony_cycle_err,
+    };
+    let loaded = match load(&mut DiskReader, options.input_file.as_bytes(), &load_options) {
+        Ok(l) => l,
+        Err((e, partial)) => {
+            print_warnings(err, &partial.warnings)?;
+            out.flush()?;
+            let prefix: &[u8] = match e.severity {
+                Severity::Error => b"ninja: error: ",
+                Severity::Fatal => b"ninja: fatal: ",
+            };
+            err.write_all(prefix)?;
+            err.write_all(&e.ninja_text)?;
+            err.write_all(b"\n")?;
+            return Ok(1);
+        }
+    };
+    print_warnings(err, &loaded.warnings)?;
+
+    let Some(tool) = options.tool else {
+        out.flush()?;
+        writeln!(err, "ninja: error: n2ref cannot run builds yet; only the -t tools are implemented")?;
+        return Ok(1);
+    };
+    let cwd = std::env::current_dir()
+        .map(|p| p.into_os_string().into_encoded_bytes())
+        .unwrap_or_default();
+    let mut cx = ToolContext {
+        graph: &loaded.graph,
+        out,
+        err,
+        cwd,
+    };
+    let status = match tool.name {
+        "commands" => tools::commands(&mut cx, &rest)?,
+        "query" => tools::query(&mut cx, &rest)?,
+        "targets" => tools::targets(&mut cx, &rest)?,
+        "rules" => tools::rules(&mut cx, &rest)?,
+        "inputs" => tools::inputs(&mut cx, &rest)?,
+        "compdb" => tools::compdb(&mut cx, &rest)?,
+        "compdb-targets" => tools::compdb_targets(&mut cx, &rest)?,
+        other => return not_implemented(cx.out, cx.err, other),
+    };
+    // ninja exits without freeing the graph; so do we (it can be large).
+    std::mem::forget(loaded);
+    Ok(status)
+}
+
+fn starts_numeric(s: &str) -> bool {
+    let t = s.trim_start();
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    t.starts_with(|c: char| c.is_ascii_digit()) || (t.starts_with('.') && t[1..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+fn print_warnings(err: &mut dyn Write, warnings: &[Vec<u8>]) -> io::Result<()> {
+    for w in warnings {
+        err.write_all(b"ninja: warning: ")?;
+        err.write_all(w)?;
+        err.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+fn fatal(out: &mut dyn Write, err: &mut dyn Write, message: &str) -> io::Result<i32> {
+    out.flush()?;
+    writeln!(err, "ninja: fatal: {message}")?;
+    Ok(1)
+}
+
+fn not_implemented(out: &mut dyn Write, err: &mut dyn Write, tool: &str) -> io::Result<i32> {
+    out.flush()?;
+    writeln!(err, "ninja: error: n2ref does not implement '-t {tool}' yet")?;
+    Ok(1)
+}
+
+/// `Ok(Ok(tool))`, or `Ok(Err(status))` when ninja exits right away.
+fn choose_tool(name: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Result<&'static ToolInfo, i32>> {
+    if name == "list" {
+        writeln!(out, "ninja subtools:")?;
+        for t in TOOLS {
+            if let Some(d) = t.description {
+                writeln!(out, "{:>11}  {}", t.name, d)?;
+            }
+        }
+        return Ok(Err(0));
+    }
+    if let Some(t) = TOOLS.iter().find(|t| t.name == name) {
+        return Ok(Ok(t));
+    }
+    let message = match suggest(name.as_bytes(), TOOLS.iter().map(|t| t.name)) {
+        Some(s) => format!("unknown tool '{name}', did you mean '{s}'?"),
+        None => format!("unknown tool '{name}'"),
+    };
+    fatal(out, err, &message).map(Err)
+}
+
+fn debug_enable(mode: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<bool> {
+    match mode {
+        "list" => {
+            out.write_all(
+                b"debugging modes:\n  stats        print operation counts/timing info\n  \
+                  explain      explain what caused a command to execute\n  \
+                  keepdepfile  don't delete depfiles after they're read by ninja\n  \
+                  keeprsp      don't delete @response files on success\n\
+                  multiple modes can be enabled via -d FOO -d BAR\n",
+            )?;
+            Ok(false)
+        }
+        "stats" | "explain" | "keepdepfile" | "keeprsp" | "nostatcache" => Ok(true),
+        _ => {
+            let modes = ["stats", "explain", "keepdepfile", "keeprsp", "nostatcache"];
+            match suggest(mode.as_bytes(), modes) {
+                Some(s) => writeln!(err, "ninja: error: unknown debug setting '{mode}', did you mean '{s}'?")?,
+                None => writeln!(err, "ninja: error: unknown debug setting '{mode}'")?,
+            }
+            Ok(false)
+        }
+    }
+}
+
+/// `Some(phonycycle_is_error)` to continue, `None` to exit with status 1.
+fn warning_enable(flag: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Option<bool>> {
+    match flag {
+        "list" => {
+            out.write_all(b"warning flags:\n  phonycycle={err,warn}  phony build statement references itself\n")?;
+            Ok(None)
+        }
+        "phonycycle=err" => Ok(Some(true)),
+        "phonycycle=warn" => Ok(Some(false)),
+        "dupbuild=err" | "dupbuild=warn" => {
+            writeln!(err, "ninja: warning: deprecated warning 'dupbuild'")?;
+            Ok(Some(false))
+        }
+        "depfilemulti=err" | "depfilemulti=warn" => {
+            writeln!(err, "ninja: warning: deprecated warning 'depfilemulti'")?;
+            Ok(Some(false))
+        }
+        _ => {
+            match suggest(flag.as_bytes(), ["phonycycle=err", "phonycycle=warn"]) {
+                Some(s) => writeln!(err, "ninja: error: unknown warning flag '{flag}', did you mean '{s}'?")?,
+                None => writeln!(err, "ninja: error: unknown warning flag '{flag}'")?,
+            }
+            Ok(None)
+        }
+    }
+}
+
+fn usage(err: &mut dyn Write) -> io::Result<()> {
+    let jobs = match std::thread::available_parallelism().map_or(1, |n| n.get()) {
+        0 | 1 => 2,
+        2 => 3,
+        n => n + 2,
+    };
+    write!(
+        err,
+        "usage: ninja [options] [targets...]\n\
+\n\
+if targets are unspecified, builds the 'default' target (see manual).\n\
+\n\
+options:\n\
+\x20 --version      print ninja version (\"{NINJA_VERSION}\")\n\
+\x20 -v, --verbose  show all command lines while building\n\
+\x20 --quiet        don't show progress status, just command output\n\
+\n\
+\x20 -C DIR   change to DIR before doing anything else\n\
+\x20 -f FILE  specify input build file [default=build.ninja]\n\
+\n\
+\x20 -j N     run N jobs in parallel (0 means infinity) [default={jobs} on this system]\n\
+\x20 -k N     keep going until N jobs fail (0 means infinity) [default=1]\n\
+\x20 -l N     do not start new jobs if the load average is greater than N\n\
+\x20 -n       dry run (don't run commands but act like they succeeded)\n\
+\n\
+\x20 -d MODE  enable debugging (use '-d list' to list modes)\n\
+\x20 -t TOOL  run a subtool (use '-t list' to list subtools)\n\
+\x20   terminates toplevel options; further flags are passed to the tool\n\
+\x20 -w FLAG  adjust warnings (use '-w list' to list warnings)\n"
+    )
+}

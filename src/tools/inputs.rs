@@ -1,0 +1,111 @@
+//! `-t inputs [-0] [-E] [-d] [targets]`: every input needed to build the
+//! targets (`[tools.inputs.format]`).
+
+use std::collections::HashSet;
+
+use super::{ToolContext, ToolResult, collect_targets};
+use crate::getopt::{LongOpt, Opt, getopt};
+use crate::graph::{FileId, Graph, PHONY_RULE};
+use crate::shell_escape::push_shell_escaped;
+
+const USAGE: &str = "Usage '-t inputs [options] [targets]\n\
+\n\
+List all inputs used for a set of targets, sorted in dependency order.\n\
+Note that by default, results are shell escaped, and sorted alphabetically,\n\
+and never include validation target paths.\n\n\
+Options:\n\
+\x20 -h, --help          Print this message.\n\
+\x20 -0, --print0            Use \\0, instead of \\n as a line terminator.\n\
+\x20 -E, --no-shell-escape   Do not shell escape the result.\n\
+\x20 -d, --dependency-order  Sort results by dependency order.\n";
+
+const LONGS: &[LongOpt] = &[
+    ("help", false, Some('h')),
+    ("no-shell-escape", false, Some('E')),
+    ("print0", false, Some('0')),
+    ("dependency-order", false, Some('d')),
+];
+
+pub fn inputs(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
+    let (opts, targets) = getopt("ninja", args, "h0Ed", LONGS, |_| false);
+    let (mut print0, mut escape, mut dependency_order) = (false, true, false);
+    for opt in opts {
+        match opt {
+            Opt::Flag('d', _) => dependency_order = true,
+            Opt::Flag('E', _) => escape = false,
+            Opt::Flag('0', _) => print0 = true,
+            Opt::Invalid(msg) => {
+                writeln!(cx.err, "{msg}")?;
+                cx.out.write_all(USAGE.as_bytes())?;
+                return Ok(1);
+            }
+            _ => {
+                cx.out.write_all(USAGE.as_bytes())?;
+                return Ok(1);
+            }
+        }
+    }
+    let files = match collect_targets(cx.graph, &targets) {
+        Ok(f) => f,
+        Err(e) => return cx.error(&e),
+    };
+    let mut collector = Collector {
+        graph: cx.graph,
+        visited: HashSet::new(),
+        inputs: Vec::new(),
+    };
+    for file in files {
+        collector.visit(file);
+    }
+    let mut lines: Vec<Vec<u8>> = collector
+        .inputs
+        .iter()
+        .map(|&f| {
+            let path = cx.graph.path(f);
+            let mut line = Vec::with_capacity(path.len());
+            if escape {
+                push_shell_escaped(&mut line, path);
+            } else {
+                line.extend_from_slice(path);
+            }
+            line
+        })
+        .collect();
+    if !dependency_order {
+        lines.sort();
+    }
+    let terminator: &[u8] = if print0 { b"\0" } else { b"\n" };
+    for line in lines {
+        cx.out.write_all(&line)?;
+        cx.out.write_all(terminator)?;
+    }
+    Ok(0)
+}
+
+/// Walks inputs depth-first; phony outputs are traversed but not listed.
+struct Collector<'g> {
+    graph: &'g Graph,
+    visited: HashSet<FileId>,
+    inputs: Vec<FileId>,
+}
+
+impl Collector<'_> {
+    fn visit(&mut self, file: FileId) {
+        let graph = self.graph;
+        let Some(edge) = graph.files[file].in_edge else {
+            return;
+        };
+        for &input in &graph.edges[edge].inputs {
+            if !self.visited.insert(input) {
+                continue;
+            }
+            self.visit(input);
+            let phony = graph.files[input]
+                .in_edge
+                .is_some_and(|e| graph.edges[e].rule == PHONY_RULE);
+            if !phony {
+                self.inputs.push(input);
+            }
+        }
+    }
+}
