@@ -19,7 +19,9 @@ pub type LongOpt = (&'static str, bool, Option<char>);
 
 /// Parses `args`. `shorts` is a getopt string (`"d:f:j:nt:"`). Parsing
 /// stops after an option for which `stop` returns true (ninja stops at `-t`);
-/// the rest are returned as operands, after those already seen.
+/// then only the arguments after it are returned as operands: GNU getopt
+/// has not yet moved the operands it skipped, so they are lost, as in
+/// `ninja a.o -t commands` (`[tools.invoke.name]`).
 pub fn getopt(
     program: &str,
     args: &[String],
@@ -79,7 +81,7 @@ pub fn getopt(
             let done = stop(&opt);
             opts.push(opt);
             if done {
-                operands.extend(args[i..].iter().cloned());
+                operands = args[i..].to_vec();
                 break;
             }
             continue;
@@ -124,7 +126,7 @@ pub fn getopt(
             }
         }
         if stopped {
-            operands.extend(args[i..].iter().cloned());
+            operands = args[i..].to_vec();
             break;
         }
     }

@@ -14,6 +14,8 @@ use crate::tools::{self, ToolContext};
 enum When {
     AfterFlags,
     AfterLoad,
+    /// After the build and deps logs are opened (and `builddir` created).
+    AfterLogs,
 }
 
 struct ToolInfo {
@@ -28,10 +30,22 @@ const TOOLS: &[ToolInfo] = &[
     tool("commands", Some("list all commands required to rebuild given targets")),
     tool("inputs", Some("list all inputs required to rebuild given targets")),
     tool("multi-inputs", Some("print one or more sets of inputs required to build targets")),
-    tool("deps", Some("show dependencies stored in the deps log")),
-    tool("missingdeps", Some("check deps log dependencies on generated files")),
+    ToolInfo {
+        name: "deps",
+        description: Some("show dependencies stored in the deps log"),
+        when: When::AfterLogs,
+    },
+    ToolInfo {
+        name: "missingdeps",
+        description: Some("check deps log dependencies on generated files"),
+        when: When::AfterLogs,
+    },
     tool("graph", Some("output graphviz dot file for targets")),
-    tool("query", Some("show inputs/outputs for a path")),
+    ToolInfo {
+        name: "query",
+        description: Some("show inputs/outputs for a path"),
+        when: When::AfterLogs,
+    },
     tool("targets", Some("list targets by their rule or depth in the DAG")),
     tool("compdb", Some("dump JSON compilation database to stdout")),
     tool(
@@ -44,9 +58,11 @@ const TOOLS: &[ToolInfo] = &[
         when: When::AfterFlags,
     },
     tool("rules", Some("list all rules")),
-    tool(
-        "cleandead",
-        Some("clean built files that are no longer produced by the manifest")),
+    ToolInfo {
+        name: "cleandead",
+        description: Some("clean built files that are no longer produced by the manifest"),
+        when: When::AfterLogs,
+    },
     ToolInfo {
         name: "urtle",
         description: None,
@@ -194,6 +210,12 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         writeln!(err, "ninja: error: n2ref cannot run builds yet; only the -t tools are implemented")?;
         return Ok(1);
     };
+    if tool.when == When::AfterLogs {
+        if let Err(message) = ensure_build_dir(&loaded.graph) {
+            writeln!(err, "ninja: error: {message}")?;
+            return Ok(1);
+        }
+    }
     let cwd = std::env::current_dir()
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_default();
@@ -209,6 +231,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         "targets" => tools::targets(&mut cx, &rest)?,
         "rules" => tools::rules(&mut cx, &rest)?,
         "inputs" => tools::inputs(&mut cx, &rest)?,
+        "multi-inputs" => tools::multi_inputs(&mut cx, &rest)?,
         "compdb" => tools::compdb(&mut cx, &rest)?,
         "compdb-targets" => tools::compdb_targets(&mut cx, &rest)?,
         other => return not_implemented(cx.out, cx.err, other),
@@ -216,6 +239,24 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     // ninja exits without freeing the graph; so do we (it can be large).
     std::mem::forget(loaded);
     Ok(status)
+}
+
+/// Creates `$builddir` (where the logs live) if the manifest sets it.
+// spec: [tools.cli.builddir]
+fn ensure_build_dir(graph: &crate::graph::Graph) -> Result<(), String> {
+    let mut dir = Vec::new();
+    graph.scopes.push_value(graph.scopes.root(), b"builddir", &mut dir);
+    if dir.is_empty() {
+        return Ok(());
+    }
+    let path = crate::bytes_to_path(&dir);
+    std::fs::create_dir_all(&path).map_err(|e| {
+        format!(
+            "creating build directory {}: {}",
+            String::from_utf8_lossy(&dir),
+            crate::load::io_error_text(&e)
+        )
+    })
 }
 
 fn starts_numeric(s: &str) -> bool {

@@ -14,7 +14,7 @@ options:\n\
 \x20 -s     only print the final command to build [target], not the whole chain\n";
 
 pub fn commands(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let (opts, targets) = getopt("ninja", args, "hs", &[], |_| false);
+    let (opts, targets) = getopt("commands", args, "hs", &[], |_| false);
     let mut single = false;
     for opt in opts {
         match opt {

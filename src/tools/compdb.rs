@@ -20,8 +20,8 @@ options:\n\
 \x20 -x     expand @rspfile style response file invocations\n";
 
 /// Parses `-x`/`-h`; `None` means print the usage.
-fn parse_options(cx: &mut ToolContext<'_>, args: &[String]) -> std::io::Result<Option<(bool, Vec<String>)>> {
-    let (opts, rest) = getopt("ninja", args, "hx", &[], |_| false);
+fn parse_options(cx: &mut ToolContext<'_>, tool: &str, args: &[String]) -> std::io::Result<Option<(bool, Vec<String>)>> {
+    let (opts, rest) = getopt(tool, args, "hx", &[], |_| false);
     let mut expand = false;
     for opt in opts {
         match opt {
@@ -37,7 +37,7 @@ fn parse_options(cx: &mut ToolContext<'_>, args: &[String]) -> std::io::Result<O
 }
 
 pub fn compdb(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let Some((expand, rules)) = parse_options(cx, args)? else {
+    let Some((expand, rules)) = parse_options(cx, "compdb", args)? else {
         cx.out.write_all(USAGE.as_bytes())?;
         return Ok(1);
     };
@@ -63,7 +63,7 @@ pub fn compdb(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
 }
 
 pub fn compdb_targets(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let Some((expand, targets)) = parse_options(cx, args)? else {
+    let Some((expand, targets)) = parse_options(cx, "compdb-targets", args)? else {
         cx.out.write_all(TARGETS_USAGE.as_bytes())?;
         return Ok(1);
     };

@@ -27,7 +27,7 @@ const LONGS: &[LongOpt] = &[
 ];
 
 pub fn inputs(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let (opts, targets) = getopt("ninja", args, "h0Ed", LONGS, |_| false);
+    let (opts, targets) = getopt("inputs", args, "h0Ed", LONGS, |_| false);
     let (mut print0, mut escape, mut dependency_order) = (false, true, false);
     for opt in opts {
         match opt {
@@ -49,28 +49,11 @@ pub fn inputs(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
         Ok(f) => f,
         Err(e) => return cx.error(&e),
     };
-    let mut collector = Collector {
-        graph: cx.graph,
-        visited: HashSet::new(),
-        inputs: Vec::new(),
-    };
+    let mut collector = Collector::new(cx.graph);
     for file in files {
         collector.visit(file);
     }
-    let mut lines: Vec<Vec<u8>> = collector
-        .inputs
-        .iter()
-        .map(|&f| {
-            let path = cx.graph.path(f);
-            let mut line = Vec::with_capacity(path.len());
-            if escape {
-                push_shell_escaped(&mut line, path);
-            } else {
-                line.extend_from_slice(path);
-            }
-            line
-        })
-        .collect();
+    let mut lines = collector.paths(escape);
     if !dependency_order {
         lines.sort();
     }
@@ -82,6 +65,61 @@ pub fn inputs(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
     Ok(0)
 }
 
+const MULTI_USAGE: &str = "Usage '-t multi-inputs [options] [targets]\n\
+\n\
+Print one or more sets of inputs required to build targets, sorted in dependency order.\n\
+The tool works like inputs tool but with addition of the target for each line.\n\
+The output will be a series of lines with the following elements:\n\
+<target> <delimiter> <input> <terminator>\n\
+Note that a given input may appear for several targets if it is used by more than one targets.\n\
+Options:\n\
+\x20 -h, --help                   Print this message.\n\
+\x20 -d  --delimiter=DELIM        Use DELIM instead of TAB for field delimiter.\n\
+\x20 -0, --print0                 Use \\0, instead of \\n as a line terminator.\n";
+
+const MULTI_LONGS: &[LongOpt] = &[
+    ("help", false, Some('h')),
+    ("delimiter", true, Some('d')),
+    ("print0", false, Some('0')),
+];
+
+/// `-t multi-inputs [-d DELIM] [-0] [targets]`: like `inputs`, per target,
+/// unescaped, in dependency order (`[tools.multi-inputs.format]`).
+pub fn multi_inputs(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
+    let (opts, targets) = getopt("multi-inputs", args, "d:h0", MULTI_LONGS, |_| false);
+    let (mut delimiter, mut terminator) = (b"\t".to_vec(), b'\n');
+    for opt in opts {
+        match opt {
+            Opt::Flag('d', Some(d)) => delimiter = d.into_bytes(),
+            Opt::Flag('0', _) => terminator = 0,
+            Opt::Invalid(msg) => {
+                writeln!(cx.err, "{msg}")?;
+                cx.out.write_all(MULTI_USAGE.as_bytes())?;
+                return Ok(1);
+            }
+            _ => {
+                cx.out.write_all(MULTI_USAGE.as_bytes())?;
+                return Ok(1);
+            }
+        }
+    }
+    let files = match collect_targets(cx.graph, &targets) {
+        Ok(f) => f,
+        Err(e) => return cx.error(&e),
+    };
+    for file in files {
+        let mut collector = Collector::new(cx.graph);
+        collector.visit(file);
+        for input in collector.paths(false) {
+            cx.out.write_all(cx.graph.path(file))?;
+            cx.out.write_all(&delimiter)?;
+            cx.out.write_all(&input)?;
+            cx.out.write_all(&[terminator])?;
+        }
+    }
+    Ok(0)
+}
+
 /// Walks inputs depth-first; phony outputs are traversed but not listed.
 struct Collector<'g> {
     graph: &'g Graph,
@@ -89,7 +127,31 @@ struct Collector<'g> {
     inputs: Vec<FileId>,
 }
 
-impl Collector<'_> {
+impl<'g> Collector<'g> {
+    fn new(graph: &'g Graph) -> Self {
+        Collector {
+            graph,
+            visited: HashSet::new(),
+            inputs: Vec::new(),
+        }
+    }
+
+    fn paths(&self, escape: bool) -> Vec<Vec<u8>> {
+        self.inputs
+            .iter()
+            .map(|&f| {
+                let path = self.graph.path(f);
+                let mut line = Vec::with_capacity(path.len());
+                if escape {
+                    push_shell_escaped(&mut line, path);
+                } else {
+                    line.extend_from_slice(path);
+                }
+                line
+            })
+            .collect()
+    }
+
     fn visit(&mut self, file: FileId) {
         let graph = self.graph;
         let Some(edge) = graph.files[file].in_edge else {

@@ -19,7 +19,7 @@ use crate::graph::{FileId, Graph};
 
 pub use commands::commands;
 pub use compdb::{compdb, compdb_targets};
-pub use inputs::inputs;
+pub use inputs::{inputs, multi_inputs};
 pub use query::query;
 pub use rules::rules;
 pub use targets::targets;

@@ -11,7 +11,7 @@ options:\n\
 \x20 -h     print this message\n";
 
 pub fn rules(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let (opts, _) = getopt("ninja", args, "hd", &[], |_| false);
+    let (opts, _) = getopt("rules", args, "hd", &[], |_| false);
     let mut describe = false;
     for opt in opts {
         match opt {
