@@ -5,3 +5,4 @@
 //! `[eval.rule.forward-ref]` appear in both).
 
 pub mod cli;
+pub mod conformance;
