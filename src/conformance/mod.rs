@@ -13,6 +13,8 @@ pub mod case;
 pub mod cli;
 pub mod coverage;
 pub mod diff;
+#[cfg(test)]
+mod e2e_tests;
 pub mod exec;
 pub mod implementation;
 pub mod known;

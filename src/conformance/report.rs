@@ -93,8 +93,11 @@ fn text(result: &SuiteResult, verbose: bool) -> String {
     for r in &result.cases {
         match &r.status {
             Status::Failed(f) => {
-                let desc = r.spec.as_ref().map_or("", |s| s.description.as_str());
-                let _ = writeln!(out, "\nFAIL {}: {desc}", r.id);
+                let desc = r
+                    .spec
+                    .as_ref()
+                    .map_or(String::new(), |s| format!(": {}", s.description));
+                let _ = writeln!(out, "\nFAIL {}{desc}", r.id);
                 let _ = writeln!(out, "  case: {}", r.dir.display());
                 if let Some(s) = &r.spec {
                     let _ = writeln!(out, "  command: {}", s.command);
