@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 /// the status line format, forced colour, and a make jobserver.
 pub const REMOVED_ENV: &[&str] = &["NINJA_STATUS", "CLICOLOR_FORCE", "MAKEFLAGS", "MFLAGS"];
 
+/// How long killed processes get to close their output after a timeout.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Termination {
@@ -106,37 +109,31 @@ pub fn run_shell(
         let _ = tx.send(Event::Exit(child.wait()));
     });
 
-    let deadline = start + timeout;
+    // After the timeout, the killed processes get a grace period to release
+    // the pipes; a process that escaped the group must not hang the runner.
+    let mut deadline = start + timeout;
     let (mut stdout, mut stderr, mut status) = (None, None, None);
     let mut timed_out = false;
     while stdout.is_none() || stderr.is_none() || status.is_none() {
-        let event = if timed_out {
-            rx.recv().ok()
-        } else {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(e) => Some(e),
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    timed_out = true;
-                    kill_group(pid);
-                    continue;
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => None,
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(Event::Stdout(b)) => stdout = Some(b),
+            Ok(Event::Stderr(b)) => stderr = Some(b),
+            Ok(Event::Exit(s)) => status = Some(s?),
+            Err(mpsc::RecvTimeoutError::Timeout) if !timed_out => {
+                timed_out = true;
+                kill_group(pid);
+                deadline = Instant::now() + KILL_GRACE;
             }
-        };
-        match event {
-            Some(Event::Stdout(b)) => stdout = Some(b),
-            Some(Event::Stderr(b)) => stderr = Some(b),
-            Some(Event::Exit(s)) => status = Some(s?),
-            None => break,
+            Err(_) => break,
         }
     }
-    let status = status.ok_or_else(|| io::Error::other("lost track of the child process"))?;
-    let termination = if timed_out {
-        Termination::TimedOut(timeout)
-    } else if let Some(code) = status.code() {
-        Termination::Exited(code)
-    } else {
-        Termination::Signalled(status.signal().unwrap_or(0))
+    let termination = match status {
+        _ if timed_out => Termination::TimedOut(timeout),
+        Some(status) => match status.code() {
+            Some(code) => Termination::Exited(code),
+            None => Termination::Signalled(status.signal().unwrap_or(0)),
+        },
+        None => return Err(io::Error::other("lost track of the child process")),
     };
     Ok(Execution {
         termination,
@@ -216,6 +213,15 @@ mod tests {
         assert!(matches!(e.termination, Termination::TimedOut(_)));
         assert_eq!(e.stdout, b"started\n");
         assert!(start.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn an_escaped_process_does_not_hang_the_runner() {
+        let start = Instant::now();
+        // setsid leaves the process group but keeps stdout open.
+        let e = run("setsid sleep 30 & echo started; sleep 30", 0.5);
+        assert!(matches!(e.termination, Termination::TimedOut(_)));
+        assert!(start.elapsed() < KILL_GRACE + Duration::from_secs(5));
     }
 
     #[test]

@@ -300,3 +300,61 @@ fn tap(result: &SuiteResult) -> String {
     let _ = writeln!(out, "# {}", summary_line(&c));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::run::OutputMismatch;
+    use std::time::Duration;
+
+    #[test]
+    fn details_of_failures() {
+        assert_eq!(
+            failure_details(&Failure::Error("x/case.toml: bad".into())),
+            "error: x/case.toml: bad\n"
+        );
+        let signalled = Failure::Mismatch {
+            expected_exit: 1,
+            actual: Termination::Signalled(9),
+            stdout: None,
+            stderr: Some(OutputMismatch {
+                expected: b"a\n".to_vec(),
+                actual: b"b\n".to_vec(),
+            }),
+        };
+        assert_eq!(
+            failure_details(&signalled),
+            "exit: expected 1, killed by signal 9\n\
+             --- expected stderr\n+++ actual stderr\n@@ -1 +1 @@\n-a\n+b\n"
+        );
+        let timeout = Failure::Mismatch {
+            expected_exit: 0,
+            actual: Termination::TimedOut(Duration::from_millis(1500)),
+            stdout: None,
+            stderr: None,
+        };
+        assert_eq!(
+            failure_details(&timeout),
+            "exit: expected 0, timed out after 1.5s\n"
+        );
+        let exit_only = Failure::Mismatch {
+            expected_exit: 0,
+            actual: Termination::Exited(2),
+            stdout: None,
+            stderr: None,
+        };
+        assert_eq!(failure_details(&exit_only), "exit: expected 0, got 2\n");
+    }
+
+    #[test]
+    fn summary_line_format() {
+        let c = Counts {
+            passed: 3,
+            failed: 1,
+            skipped: 2,
+            known: 4,
+            fixed: 1,
+        };
+        assert_eq!(summary_line(&c), "3 passed, 1 failed, 2 skipped");
+    }
+}
