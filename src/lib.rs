@@ -34,3 +34,4 @@ pub mod edit_distance;
 pub mod getopt;
 pub mod ninja_cli;
 pub mod tools;
+pub mod conformance;
