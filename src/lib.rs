@@ -8,6 +8,7 @@ pub mod cli;
 pub mod ast;
 pub mod eval_string;
 pub mod parse;
+pub mod print;
 pub mod source;
 pub mod canon;
 pub mod densemap;

@@ -1,0 +1,37 @@
+//! Fuzzes the whole language core: parse, evaluate (scopes, includes,
+//! subninja), build the graph, and expand every edge's bindings.
+//!
+//! The input is split at the first NUL byte into `build.ninja` and a second
+//! file, `sub.ninja`, that the first may `include` or `subninja`.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use n2ref::expand::edge_binding;
+use n2ref::load::{LoadOptions, MemoryReader, load};
+
+fuzz_target!(|data: &[u8]| {
+    let (main, sub) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &b""[..]),
+    };
+    let mut reader = MemoryReader::default();
+    reader.files.insert(b"build.ninja".to_vec(), main.to_vec());
+    // A file including itself would recurse forever in ninja too; the
+    // second file may not include anything.
+    if !sub.windows(7).any(|w| w == b"include" || w == b"subninj") {
+        reader.files.insert(b"sub.ninja".to_vec(), sub.to_vec());
+    }
+    let options = LoadOptions {
+        keep_sources: true,
+        ..LoadOptions::default()
+    };
+    if let Ok(loaded) = load(&mut reader, b"build.ninja", &options) {
+        let graph = &loaded.graph;
+        for edge in graph.edges.ids() {
+            for key in ["command", "description", "depfile", "rspfile_content", "in", "out"] {
+                let _ = edge_binding(graph, edge, key);
+            }
+        }
+    }
+});
