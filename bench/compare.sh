@@ -96,7 +96,7 @@ say "ninja prints $NCMDS commands"
 [ "$NCMDS" -ge 85000 ] || say "warning: fewer than 85,000 commands (is TARGETS small?)"
 
 # --- n2ref -----------------------------------------------------------------
-N2REF_VERSION="n/a"
+N2REF_VERSION="n2ref not run (--ninja-only)"
 if [ "$NINJA_ONLY" = 0 ]; then
   if [ -z "${N2REF:-}" ]; then
     say "building n2ref (cargo build --release)"
