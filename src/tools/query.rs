@@ -14,11 +14,21 @@ pub fn query(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
             Ok(f) => f,
             Err(e) => return cx.error(&e),
         };
-        let out = &mut *cx.out;
-        out.write_all(graph.path(file))?;
-        out.write_all(b":\n")?;
+        cx.out.write_all(graph.path(file))?;
+        cx.out.write_all(b":\n")?;
         if let Some(edge) = graph.files[file].in_edge {
             let e = &graph.edges[edge];
+            // spec: [tools.query.dyndep] the dyndep file is loaded first;
+            // a failure is a warning. (Applying its contents comes with the
+            // dyndep loader of the executor.)
+            if let Some(dyndep) = e.dyndep {
+                if let Err(e) = std::fs::metadata(crate::bytes_to_path(graph.path(dyndep))) {
+                    let path = String::from_utf8_lossy(graph.path(dyndep));
+                    let reason = crate::load::io_error_text(&e);
+                    writeln!(cx.err, "ninja: warning: loading '{path}': {reason}\n")?;
+                }
+            }
+            let out = &mut *cx.out;
             writeln!(out, "  input: {}", String::from_utf8_lossy(&graph.rules[e.rule].name))?;
             let explicit = e.explicit_inputs().len();
             let implicit_end = explicit + e.implicit_inputs;
@@ -42,6 +52,7 @@ pub fn query(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
                 }
             }
         }
+        let out = &mut *cx.out;
         out.write_all(b"  outputs:\n")?;
         let outputs_of = |e: &Edge| e.outputs.clone();
         for &edge in &graph.files[file].out_edges {
