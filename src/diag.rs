@@ -62,7 +62,10 @@ mod tests {
 
     #[test]
     fn column_zero_has_no_context() {
-        assert_eq!(text("a\n#c", Some(2), "lexing error"), "build.ninja:2: lexing error\n");
+        assert_eq!(
+            text("a\n#c", Some(2), "lexing error"),
+            "build.ninja:2: lexing error\n"
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ pub fn edit_distance(a: &[u8], b: &[u8], max: usize) -> usize {
 }
 
 /// The closest of `words` to `text` within distance 3, first one on ties.
-pub fn suggest<'w, W: AsRef<[u8]> + ?Sized>(text: &[u8], words: impl IntoIterator<Item = &'w W>) -> Option<&'w W> {
+pub fn suggest<'w, W: AsRef<[u8]> + ?Sized>(
+    text: &[u8],
+    words: impl IntoIterator<Item = &'w W>,
+) -> Option<&'w W> {
     const MAX: usize = 3;
     let mut best: Option<(&W, usize)> = None;
     for word in words {

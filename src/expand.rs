@@ -118,7 +118,8 @@ impl<'g> EdgeEnv<'g> {
         // spec: [eval.rule.cycle]
         if self.recursive {
             if let Some(at) = self.lookups.iter().position(|l| &**l == name) {
-                let mut chain: Vec<Vec<u8>> = self.lookups[at..].iter().map(|l| l.to_vec()).collect();
+                let mut chain: Vec<Vec<u8>> =
+                    self.lookups[at..].iter().map(|l| l.to_vec()).collect();
                 chain.push(name.to_vec());
                 return Err(CycleError { chain });
             }
@@ -187,7 +188,11 @@ impl<'g> EdgeEnv<'g> {
     }
 
     /// Expands a rule binding's text in this edge's environment.
-    pub fn evaluate(&mut self, value: &'g EvalString<Box<[u8]>>, out: &mut Vec<u8>) -> Result<(), CycleError> {
+    pub fn evaluate(
+        &mut self,
+        value: &'g EvalString<Box<[u8]>>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CycleError> {
         self.depth += 1;
         let result = (|| {
             for part in &value.parts {
@@ -254,7 +259,11 @@ pub fn edge_binding_escaped(
 
 /// The command of an edge (`Edge::EvaluateCommand`), optionally followed by
 /// `;rspfile=CONTENT` as ninja hashes it for the build log.
-pub fn edge_command(graph: &Graph, edge: EdgeId, include_rspfile: bool) -> Result<Vec<u8>, CycleError> {
+pub fn edge_command(
+    graph: &Graph,
+    edge: EdgeId,
+    include_rspfile: bool,
+) -> Result<Vec<u8>, CycleError> {
     let mut command = edge_binding(graph, edge, "command")?;
     if include_rspfile {
         let content = edge_binding(graph, edge, "rspfile_content")?;

@@ -44,11 +44,20 @@ pub fn getopt(
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (long, None),
             };
-            let matches: Vec<&LongOpt> = longs.iter().filter(|(n, _, _)| n.starts_with(name)).collect();
+            let matches: Vec<&LongOpt> = longs
+                .iter()
+                .filter(|(n, _, _)| n.starts_with(name))
+                .collect();
             let exact = longs.iter().find(|(n, _, _)| *n == name);
-            let unique_prefix = if matches.len() == 1 { Some(matches[0]) } else { None };
+            let unique_prefix = if matches.len() == 1 {
+                Some(matches[0])
+            } else {
+                None
+            };
             let Some(&(full, takes_arg, short)) = exact.or(unique_prefix) else {
-                opts.push(Opt::Invalid(format!("{program}: unrecognized option '--{name}'")));
+                opts.push(Opt::Invalid(format!(
+                    "{program}: unrecognized option '--{name}'"
+                )));
                 continue;
             };
             let value = if takes_arg {
@@ -143,7 +152,13 @@ mod tests {
 
     #[test]
     fn clusters_and_arguments() {
-        let (opts, rest) = getopt("ninja", &s(&["-nv", "-C", "dir", "-j4", "all"]), "C:j:nv", &[], |_| false);
+        let (opts, rest) = getopt(
+            "ninja",
+            &s(&["-nv", "-C", "dir", "-j4", "all"]),
+            "C:j:nv",
+            &[],
+            |_| false,
+        );
         assert_eq!(
             opts,
             vec![
@@ -158,17 +173,30 @@ mod tests {
 
     #[test]
     fn stops_at_tool() {
-        let (opts, rest) = getopt("ninja", &s(&["-t", "commands", "-s", "x"]), "t:", &[], |o| {
-            matches!(o, Opt::Flag('t', _))
-        });
+        let (opts, rest) = getopt(
+            "ninja",
+            &s(&["-t", "commands", "-s", "x"]),
+            "t:",
+            &[],
+            |o| matches!(o, Opt::Flag('t', _)),
+        );
         assert_eq!(opts, vec![Opt::Flag('t', Some("commands".into()))]);
         assert_eq!(rest, s(&["-s", "x"]));
     }
 
     #[test]
     fn long_options_and_permutation() {
-        let longs: &[LongOpt] = &[("print0", false, Some('0')), ("dependency-order", false, Some('d'))];
-        let (opts, rest) = getopt("ninja", &s(&["a", "--print0", "--dep", "b"]), "0d", longs, |_| false);
+        let longs: &[LongOpt] = &[
+            ("print0", false, Some('0')),
+            ("dependency-order", false, Some('d')),
+        ];
+        let (opts, rest) = getopt(
+            "ninja",
+            &s(&["a", "--print0", "--dep", "b"]),
+            "0d",
+            longs,
+            |_| false,
+        );
         assert_eq!(opts, vec![Opt::Flag('0', None), Opt::Flag('d', None)]);
         assert_eq!(rest, s(&["a", "b"]));
     }

@@ -303,7 +303,10 @@ impl Graph {
     }
 
     pub fn lookup_pool(&self, name: &[u8]) -> Option<PoolId> {
-        self.pools.iter().find(|(_, p)| &*p.name == name && !name.is_empty()).map(|(id, _)| id)
+        self.pools
+            .iter()
+            .find(|(_, p)| &*p.name == name && !name.is_empty())
+            .map(|(id, _)| id)
     }
 
     /// Files no edge reads: the default targets when `default` is absent

@@ -4,20 +4,20 @@
 //! `spec/` for the language the code implements (rule IDs such as
 //! `[eval.rule.forward-ref]` appear in both).
 
-pub mod cli;
 pub mod ast;
-pub mod eval_string;
-pub mod parse;
-pub mod print;
-pub mod source;
 pub mod canon;
+pub mod cli;
 pub mod densemap;
+pub mod diag;
+pub mod eval_string;
 pub mod expand;
 pub mod graph;
+pub mod load;
+pub mod parse;
+pub mod print;
 pub mod scope;
 pub mod shell_escape;
-pub mod diag;
-pub mod load;
+pub mod source;
 
 /// A manifest path (bytes) as an OS path.
 #[cfg(unix)]
@@ -31,8 +31,8 @@ pub fn bytes_to_path(bytes: &[u8]) -> std::path::PathBuf {
 pub fn bytes_to_path(bytes: &[u8]) -> std::path::PathBuf {
     std::path::PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
+pub mod conformance;
 pub mod edit_distance;
 pub mod getopt;
 pub mod ninja_cli;
 pub mod tools;
-pub mod conformance;

@@ -339,7 +339,11 @@ impl Loader<'_> {
         if incomplete {
             return Ok(());
         }
-        let is_empty = |k: RuleKey| bindings[k as usize].as_ref().is_none_or(|b| b.value.is_empty());
+        let is_empty = |k: RuleKey| {
+            bindings[k as usize]
+                .as_ref()
+                .is_none_or(|b| b.value.is_empty())
+        };
         // spec: [eval.rule.rspfile-pair]
         if is_empty(RuleKey::Rspfile) != is_empty(RuleKey::RspfileContent) {
             return Err(cur.error(
@@ -409,7 +413,12 @@ impl Loader<'_> {
         Ok(())
     }
 
-    fn default(&mut self, cur: &Current<'_>, scope: ScopeId, d: DefaultStmt<'_>) -> Result<(), LoadError> {
+    fn default(
+        &mut self,
+        cur: &Current<'_>,
+        scope: ScopeId,
+        d: DefaultStmt<'_>,
+    ) -> Result<(), LoadError> {
         for path in &d.paths {
             let mut value = self.eval_in_scope(scope, &path.value);
             if value.is_empty() {
@@ -456,9 +465,9 @@ impl Loader<'_> {
             .iter()
             .map(|binding| {
                 let mut value = Vec::new();
-                binding
-                    .value
-                    .evaluate_into(&mut value, |name, out| graph.scopes.push_value(scope, name, out));
+                binding.value.evaluate_into(&mut value, |name, out| {
+                    graph.scopes.push_value(scope, name, out)
+                });
                 EdgeBinding {
                     name: binding.name.into(),
                     value: value.into(),
@@ -577,7 +586,11 @@ impl Loader<'_> {
             return;
         }
         let e = &mut graph.edges[edge];
-        if !(e.rule == PHONY_RULE && e.outputs.len() == 1 && e.implicit_outputs == 0 && e.implicit_inputs == 0) {
+        if !(e.rule == PHONY_RULE
+            && e.outputs.len() == 1
+            && e.implicit_outputs == 0
+            && e.implicit_inputs == 0)
+        {
             return;
         }
         let out = e.outputs[0];
@@ -587,14 +600,21 @@ impl Loader<'_> {
             e.order_only_inputs = e.order_only_inputs.min(e.inputs.len());
             let path = String::from_utf8_lossy(graph.path(out));
             self.out.warnings.push(
-                format!("phony target '{path}' names itself as an input; ignoring [-w phonycycle=warn]")
-                    .into_bytes(),
+                format!(
+                    "phony target '{path}' names itself as an input; ignoring [-w phonycycle=warn]"
+                )
+                .into_bytes(),
             );
         }
     }
 
     /// spec: [graph.dyndep.must-be-input]
-    fn dyndep(&mut self, cur: &Current<'_>, edge: EdgeId, end: Option<usize>) -> Result<(), LoadError> {
+    fn dyndep(
+        &mut self,
+        cur: &Current<'_>,
+        edge: EdgeId,
+        end: Option<usize>,
+    ) -> Result<(), LoadError> {
         let graph = &mut self.out.graph;
         let mut dyndep = Vec::new();
         EdgeEnv::new(graph, edge, Escape::None)
@@ -643,7 +663,10 @@ pub fn c_atoi(s: &[u8]) -> i32 {
     let mut value: i64 = 0;
     let mut overflow = false;
     while let Some(d) = s.get(i).filter(|b| b.is_ascii_digit()) {
-        match value.checked_mul(10).and_then(|v| v.checked_add((d - b'0') as i64)) {
+        match value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((d - b'0') as i64))
+        {
             Some(v) => value = v,
             None => overflow = true,
         }

@@ -27,9 +27,18 @@ struct ToolInfo {
 const TOOLS: &[ToolInfo] = &[
     tool("browse", Some("browse dependency graph in a web browser")),
     tool("clean", Some("clean built files")),
-    tool("commands", Some("list all commands required to rebuild given targets")),
-    tool("inputs", Some("list all inputs required to rebuild given targets")),
-    tool("multi-inputs", Some("print one or more sets of inputs required to build targets")),
+    tool(
+        "commands",
+        Some("list all commands required to rebuild given targets"),
+    ),
+    tool(
+        "inputs",
+        Some("list all inputs required to rebuild given targets"),
+    ),
+    tool(
+        "multi-inputs",
+        Some("print one or more sets of inputs required to build targets"),
+    ),
     ToolInfo {
         name: "deps",
         description: Some("show dependencies stored in the deps log"),
@@ -46,12 +55,19 @@ const TOOLS: &[ToolInfo] = &[
         description: Some("show inputs/outputs for a path"),
         when: When::AfterLogs,
     },
-    tool("targets", Some("list targets by their rule or depth in the DAG")),
+    tool(
+        "targets",
+        Some("list targets by their rule or depth in the DAG"),
+    ),
     tool("compdb", Some("dump JSON compilation database to stdout")),
     tool(
         "compdb-targets",
-        Some("dump JSON compilation database for a given list of targets to stdout")),
-    tool("recompact", Some("recompacts ninja-internal data structures")),
+        Some("dump JSON compilation database for a given list of targets to stdout"),
+    ),
+    tool(
+        "recompact",
+        Some("recompacts ninja-internal data structures"),
+    ),
     ToolInfo {
         name: "restat",
         description: Some("restats all outputs in the build log"),
@@ -188,7 +204,11 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         keep_sources: false,
         phony_cycle_err: options.phony_cycle_err,
     };
-    let loaded = match load(&mut DiskReader, options.input_file.as_bytes(), &load_options) {
+    let loaded = match load(
+        &mut DiskReader,
+        options.input_file.as_bytes(),
+        &load_options,
+    ) {
         Ok(l) => l,
         Err((e, partial)) => {
             print_warnings(err, &partial.warnings)?;
@@ -207,7 +227,10 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
 
     let Some(tool) = options.tool else {
         out.flush()?;
-        writeln!(err, "ninja: error: n2ref cannot run builds yet; only the -t tools are implemented")?;
+        writeln!(
+            err,
+            "ninja: error: n2ref cannot run builds yet; only the -t tools are implemented"
+        )?;
         return Ok(1);
     };
     if tool.when == When::AfterLogs {
@@ -245,7 +268,9 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
 // spec: [tools.cli.builddir]
 fn ensure_build_dir(graph: &crate::graph::Graph) -> Result<(), String> {
     let mut dir = Vec::new();
-    graph.scopes.push_value(graph.scopes.root(), b"builddir", &mut dir);
+    graph
+        .scopes
+        .push_value(graph.scopes.root(), b"builddir", &mut dir);
     if dir.is_empty() {
         return Ok(());
     }
@@ -262,7 +287,8 @@ fn ensure_build_dir(graph: &crate::graph::Graph) -> Result<(), String> {
 fn starts_numeric(s: &str) -> bool {
     let t = s.trim_start();
     let t = t.strip_prefix(['+', '-']).unwrap_or(t);
-    t.starts_with(|c: char| c.is_ascii_digit()) || (t.starts_with('.') && t[1..].starts_with(|c: char| c.is_ascii_digit()))
+    t.starts_with(|c: char| c.is_ascii_digit())
+        || (t.starts_with('.') && t[1..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 fn print_warnings(err: &mut dyn Write, warnings: &[Vec<u8>]) -> io::Result<()> {
@@ -282,12 +308,19 @@ fn fatal(out: &mut dyn Write, err: &mut dyn Write, message: &str) -> io::Result<
 
 fn not_implemented(out: &mut dyn Write, err: &mut dyn Write, tool: &str) -> io::Result<i32> {
     out.flush()?;
-    writeln!(err, "ninja: error: n2ref does not implement '-t {tool}' yet")?;
+    writeln!(
+        err,
+        "ninja: error: n2ref does not implement '-t {tool}' yet"
+    )?;
     Ok(1)
 }
 
 /// `Ok(Ok(tool))`, or `Ok(Err(status))` when ninja exits right away.
-fn choose_tool(name: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Result<&'static ToolInfo, i32>> {
+fn choose_tool(
+    name: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Result<&'static ToolInfo, i32>> {
     if name == "list" {
         writeln!(out, "ninja subtools:")?;
         for t in TOOLS {
@@ -323,7 +356,10 @@ fn debug_enable(mode: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Res
         _ => {
             let modes = ["stats", "explain", "keepdepfile", "keeprsp", "nostatcache"];
             match suggest(mode.as_bytes(), modes) {
-                Some(s) => writeln!(err, "ninja: error: unknown debug setting '{mode}', did you mean '{s}'?")?,
+                Some(s) => writeln!(
+                    err,
+                    "ninja: error: unknown debug setting '{mode}', did you mean '{s}'?"
+                )?,
                 None => writeln!(err, "ninja: error: unknown debug setting '{mode}'")?,
             }
             Ok(false)
@@ -332,7 +368,11 @@ fn debug_enable(mode: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Res
 }
 
 /// `Some(phonycycle_is_error)` to continue, `None` to exit with status 1.
-fn warning_enable(flag: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<Option<bool>> {
+fn warning_enable(
+    flag: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Option<bool>> {
     match flag {
         "list" => {
             out.write_all(b"warning flags:\n  phonycycle={err,warn}  phony build statement references itself\n")?;
@@ -350,7 +390,10 @@ fn warning_enable(flag: &str, out: &mut dyn Write, err: &mut dyn Write) -> io::R
         }
         _ => {
             match suggest(flag.as_bytes(), ["phonycycle=err", "phonycycle=warn"]) {
-                Some(s) => writeln!(err, "ninja: error: unknown warning flag '{flag}', did you mean '{s}'?")?,
+                Some(s) => writeln!(
+                    err,
+                    "ninja: error: unknown warning flag '{flag}', did you mean '{s}'?"
+                )?,
                 None => writeln!(err, "ninja: error: unknown warning flag '{flag}'")?,
             }
             Ok(None)

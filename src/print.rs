@@ -60,7 +60,11 @@ fn print_statement(out: &mut Vec<u8>, stmt: &Stmt<'_>) {
             out.push(b'\n');
         }
         Stmt::Include(i) => {
-            out.extend_from_slice(if i.new_scope { b"subninja " } else { b"include " });
+            out.extend_from_slice(if i.new_scope {
+                b"subninja "
+            } else {
+                b"include "
+            });
             out.extend_from_slice(&i.path.value.to_path_syntax());
             out.push(b'\n');
         }

@@ -53,11 +53,7 @@ impl Scope {
 
     /// The value the variable had in this scope just before statement `seq`.
     pub fn get_own_before(&self, name: &[u8], seq: u32) -> Option<&Assignment> {
-        self.vars
-            .get(name)?
-            .iter()
-            .rev()
-            .find(|a| a.seq < seq)
+        self.vars.get(name)?.iter().rev().find(|a| a.seq < seq)
     }
 
     /// All assignments, grouped by variable, in no particular order.

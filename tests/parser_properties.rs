@@ -158,22 +158,28 @@ fn statement() -> impl Strategy<Value = Stmt<'static>> {
             paths(2),
             block()
         )
-            .prop_filter("a build needs an output", |t| !t.0.is_empty() || !t.1.is_empty())
-            .prop_map(|(outputs, implicit_outputs, rule, inputs, ii, oo, v, bindings)| {
-                Stmt::Build(BuildStmt {
-                    outputs,
-                    implicit_outputs,
-                    rule: Some((rule, NO_SPAN)),
-                    inputs,
-                    implicit_inputs: ii,
-                    order_only_inputs: oo,
-                    validations: v,
-                    bindings,
-                    span: NO_SPAN,
-                    end: 0,
-                })
-            }),
-        prop::collection::vec(path(), 1..3).prop_map(|paths| Stmt::Default(DefaultStmt { paths, span: NO_SPAN })),
+            .prop_filter("a build needs an output", |t| !t.0.is_empty()
+                || !t.1.is_empty())
+            .prop_map(
+                |(outputs, implicit_outputs, rule, inputs, ii, oo, v, bindings)| {
+                    Stmt::Build(BuildStmt {
+                        outputs,
+                        implicit_outputs,
+                        rule: Some((rule, NO_SPAN)),
+                        inputs,
+                        implicit_inputs: ii,
+                        order_only_inputs: oo,
+                        validations: v,
+                        bindings,
+                        span: NO_SPAN,
+                        end: 0,
+                    })
+                }
+            ),
+        prop::collection::vec(path(), 1..3).prop_map(|paths| Stmt::Default(DefaultStmt {
+            paths,
+            span: NO_SPAN
+        })),
         (path(), any::<bool>()).prop_map(|(path, new_scope)| Stmt::Include(IncludeStmt {
             path,
             new_scope,
@@ -268,8 +274,11 @@ proptest! {
 
 fn command_of(manifest: &[u8]) -> Vec<u8> {
     let mut reader = MemoryReader::default();
-    reader.files.insert(b"build.ninja".to_vec(), manifest.to_vec());
-    let loaded = load(&mut reader, b"build.ninja", &LoadOptions::default()).expect("manifest loads");
+    reader
+        .files
+        .insert(b"build.ninja".to_vec(), manifest.to_vec());
+    let loaded =
+        load(&mut reader, b"build.ninja", &LoadOptions::default()).expect("manifest loads");
     let g = &loaded.graph;
     let out = g.lookup_file(b"out").expect("out exists");
     edge_binding(g, g.files[out].in_edge.unwrap(), "command").unwrap()

@@ -93,7 +93,8 @@ fn print_commands(
                 if graph.edges[edge].rule == crate::graph::PHONY_RULE {
                     continue;
                 }
-                let command = edge_command(graph, edge, false).map_err(|e| PrintError::Cycle(e.to_string()))?;
+                let command = edge_command(graph, edge, false)
+                    .map_err(|e| PrintError::Cycle(e.to_string()))?;
                 puts(out, &command)?;
             }
         }

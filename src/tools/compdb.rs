@@ -20,7 +20,11 @@ options:\n\
 \x20 -x     expand @rspfile style response file invocations\n";
 
 /// Parses `-x`/`-h`; `None` means print the usage.
-fn parse_options(cx: &mut ToolContext<'_>, tool: &str, args: &[String]) -> std::io::Result<Option<(bool, Vec<String>)>> {
+fn parse_options(
+    cx: &mut ToolContext<'_>,
+    tool: &str,
+    args: &[String],
+) -> std::io::Result<Option<(bool, Vec<String>)>> {
     let (opts, rest) = getopt(tool, args, "hx", &[], |_| false);
     let mut expand = false;
     for opt in opts {
@@ -68,7 +72,10 @@ pub fn compdb_targets(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
         return Ok(1);
     };
     if targets.is_empty() {
-        writeln!(cx.err, "ninja: error: compdb-targets expects the name of at least one target")?;
+        writeln!(
+            cx.err,
+            "ninja: error: compdb-targets expects the name of at least one target"
+        )?;
         cx.out.write_all(TARGETS_USAGE.as_bytes())?;
         return Ok(1);
     }
@@ -160,7 +167,11 @@ fn print_compdb(cx: &mut ToolContext<'_>, edges: &[EdgeId], expand: bool) -> Too
 
 /// The command, with `@rspfile` (or `-f rspfile`, `--option-file=rspfile`)
 /// replaced by the response file's content under `-x` (`[tools.compdb.expand]`).
-fn command_for_compdb(graph: &Graph, edge: EdgeId, expand: bool) -> Result<Vec<u8>, crate::expand::CycleError> {
+fn command_for_compdb(
+    graph: &Graph,
+    edge: EdgeId,
+    expand: bool,
+) -> Result<Vec<u8>, crate::expand::CycleError> {
     let command = edge_command(graph, edge, false)?;
     if !expand {
         return Ok(command);
@@ -172,7 +183,9 @@ fn command_for_compdb(graph: &Graph, edge: EdgeId, expand: bool) -> Result<Vec<u
     let Some(index) = find(&command, &rspfile, 0) else {
         return Ok(command);
     };
-    let preceded_by = |prefix: &[u8]| index >= prefix.len() && find(&command, prefix, 0) == Some(index - prefix.len());
+    let preceded_by = |prefix: &[u8]| {
+        index >= prefix.len() && find(&command, prefix, 0) == Some(index - prefix.len())
+    };
     let at_sign = index > 0 && command[index - 1] == b'@';
     let option_file = preceded_by(b"--option-file=");
     let dash_f = preceded_by(b"-f ");

@@ -29,7 +29,11 @@ pub fn query(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
                 }
             }
             let out = &mut *cx.out;
-            writeln!(out, "  input: {}", String::from_utf8_lossy(&graph.rules[e.rule].name))?;
+            writeln!(
+                out,
+                "  input: {}",
+                String::from_utf8_lossy(&graph.rules[e.rule].name)
+            )?;
             let explicit = e.explicit_inputs().len();
             let implicit_end = explicit + e.implicit_inputs;
             for (i, &input) in e.inputs.iter().enumerate() {

@@ -43,7 +43,13 @@ pub fn targets(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
 }
 
 /// The targets as a tree, `depth` levels deep (0 or less: unlimited).
-fn tree(graph: &Graph, files: &[FileId], depth: i32, indent: usize, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+fn tree(
+    graph: &Graph,
+    files: &[FileId],
+    depth: i32,
+    indent: usize,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     for &file in files {
         for _ in 0..indent {
             out.write_all(b"  ")?;
