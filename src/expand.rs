@@ -116,13 +116,12 @@ impl<'g> EdgeEnv<'g> {
             _ => {}
         }
         // spec: [eval.rule.cycle]
-        if self.recursive {
-            if let Some(at) = self.lookups.iter().position(|l| &**l == name) {
-                let mut chain: Vec<Vec<u8>> =
-                    self.lookups[at..].iter().map(|l| l.to_vec()).collect();
-                chain.push(name.to_vec());
-                return Err(CycleError { chain });
-            }
+        if self.recursive
+            && let Some(at) = self.lookups.iter().position(|l| &**l == name)
+        {
+            let mut chain: Vec<Vec<u8>> = self.lookups[at..].iter().map(|l| l.to_vec()).collect();
+            chain.push(name.to_vec());
+            return Err(CycleError { chain });
         }
         let rule = &self.graph.rules[edge.rule];
         let rule_binding = rule.binding_by_name(name);
@@ -151,8 +150,7 @@ impl<'g> EdgeEnv<'g> {
     ) -> Result<Origin, CycleError> {
         let edge = self.edge;
         let scopes = &self.graph.scopes;
-        let parent_chain_start;
-        if edge.bindings.is_empty() {
+        let parent_chain_start = if edge.bindings.is_empty() {
             if let Some(own) = scopes.get(edge.scope).get_own(name) {
                 out.extend_from_slice(&own.value);
                 return Ok(Origin::FileScope {
@@ -160,14 +158,14 @@ impl<'g> EdgeEnv<'g> {
                     span: own.span,
                 });
             }
-            parent_chain_start = scopes.get(edge.scope).parent;
+            scopes.get(edge.scope).parent
         } else {
             if let Some(b) = edge.binding(name) {
                 out.extend_from_slice(&b.value);
                 return Ok(Origin::BuildBinding { span: b.span });
             }
-            parent_chain_start = Some(edge.scope);
-        }
+            Some(edge.scope)
+        };
         if let Some(binding) = rule_binding {
             self.evaluate(&binding.value, out)?;
             return Ok(Origin::RuleBinding {

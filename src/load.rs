@@ -123,6 +123,10 @@ pub struct Loaded {
 ///
 /// On error, what was loaded so far is returned too (with the warnings
 /// already emitted), because `n2ref check` still reports on it.
+#[expect(
+    clippy::result_large_err,
+    reason = "both variants carry a whole Loaded; boxing one would not shrink the other"
+)]
 pub fn load(
     reader: &mut dyn FileReader,
     path: &[u8],

@@ -11,17 +11,17 @@ use crate::tools::{self, ToolContext};
 
 /// When a tool runs: right after flags, or after the manifest is loaded.
 #[derive(Copy, Clone, PartialEq, Eq)]
-enum When {
-    AfterFlags,
-    AfterLoad,
+enum RunAfter {
+    Flags,
+    Load,
     /// After the build and deps logs are opened (and `builddir` created).
-    AfterLogs,
+    Logs,
 }
 
 struct ToolInfo {
     name: &'static str,
     description: Option<&'static str>,
-    when: When,
+    when: RunAfter,
 }
 
 const TOOLS: &[ToolInfo] = &[
@@ -42,18 +42,18 @@ const TOOLS: &[ToolInfo] = &[
     ToolInfo {
         name: "deps",
         description: Some("show dependencies stored in the deps log"),
-        when: When::AfterLogs,
+        when: RunAfter::Logs,
     },
     ToolInfo {
         name: "missingdeps",
         description: Some("check deps log dependencies on generated files"),
-        when: When::AfterLogs,
+        when: RunAfter::Logs,
     },
     tool("graph", Some("output graphviz dot file for targets")),
     ToolInfo {
         name: "query",
         description: Some("show inputs/outputs for a path"),
-        when: When::AfterLogs,
+        when: RunAfter::Logs,
     },
     tool(
         "targets",
@@ -71,18 +71,18 @@ const TOOLS: &[ToolInfo] = &[
     ToolInfo {
         name: "restat",
         description: Some("restats all outputs in the build log"),
-        when: When::AfterFlags,
+        when: RunAfter::Flags,
     },
     tool("rules", Some("list all rules")),
     ToolInfo {
         name: "cleandead",
         description: Some("clean built files that are no longer produced by the manifest"),
-        when: When::AfterLogs,
+        when: RunAfter::Logs,
     },
     ToolInfo {
         name: "urtle",
         description: None,
-        when: When::AfterFlags,
+        when: RunAfter::Flags,
     },
 ];
 
@@ -90,7 +90,7 @@ const fn tool(name: &'static str, description: Option<&'static str>) -> ToolInfo
     ToolInfo {
         name,
         description,
-        when: When::AfterLoad,
+        when: RunAfter::Load,
     }
 }
 
@@ -194,10 +194,10 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         }
     }
 
-    if let Some(tool) = options.tool {
-        if tool.when == When::AfterFlags {
-            return not_implemented(out, err, tool.name);
-        }
+    if let Some(tool) = options.tool
+        && tool.when == RunAfter::Flags
+    {
+        return not_implemented(out, err, tool.name);
     }
 
     let load_options = LoadOptions {
@@ -233,11 +233,11 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         )?;
         return Ok(1);
     };
-    if tool.when == When::AfterLogs {
-        if let Err(message) = ensure_build_dir(&loaded.graph) {
-            writeln!(err, "ninja: error: {message}")?;
-            return Ok(1);
-        }
+    if tool.when == RunAfter::Logs
+        && let Err(message) = ensure_build_dir(&loaded.graph)
+    {
+        writeln!(err, "ninja: error: {message}")?;
+        return Ok(1);
     }
     let cwd = std::env::current_dir()
         .map(|p| p.into_os_string().into_encoded_bytes())

@@ -329,15 +329,14 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     // spec: [lex.var.braced] `${name}` may contain dots.
-                    if next == b'{' {
-                        if let Ok((after, name)) = varname(&input[(p + 2).min(input.len())..]) {
-                            if after.first() == Some(&b'}') {
-                                let end = p + 2 + name.len() + 1;
-                                parts.push(Part::Var(name, self.span(p, end)));
-                                p = end;
-                                continue;
-                            }
-                        }
+                    if next == b'{'
+                        && let Ok((after, name)) = varname(&input[(p + 2).min(input.len())..])
+                        && after.first() == Some(&b'}')
+                    {
+                        let end = p + 2 + name.len() + 1;
+                        parts.push(Part::Var(name, self.span(p, end)));
+                        p = end;
+                        continue;
                     }
                     // spec: [lex.var.simple]
                     if let Ok((_, name)) = simple_varname(&input[(p + 1).min(input.len())..]) {

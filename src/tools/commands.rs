@@ -36,13 +36,13 @@ pub fn commands(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
     };
     let mut seen = HashSet::new();
     for file in files {
-        if let Some(edge) = cx.graph.files[file].in_edge {
-            if let Err(e) = print_commands(cx.graph, edge, &mut seen, single, cx.out) {
-                return match e {
-                    PrintError::Cycle(msg) => cx.fatal(&msg),
-                    PrintError::Io(e) => Err(e),
-                };
-            }
+        if let Some(edge) = cx.graph.files[file].in_edge
+            && let Err(e) = print_commands(cx.graph, edge, &mut seen, single, cx.out)
+        {
+            return match e {
+                PrintError::Cycle(msg) => cx.fatal(&msg),
+                PrintError::Io(e) => Err(e),
+            };
         }
     }
     Ok(0)

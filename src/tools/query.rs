@@ -21,12 +21,12 @@ pub fn query(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
             // spec: [tools.query.dyndep] the dyndep file is loaded first;
             // a failure is a warning. (Applying its contents comes with the
             // dyndep loader of the executor.)
-            if let Some(dyndep) = e.dyndep {
-                if let Err(e) = std::fs::metadata(crate::bytes_to_path(graph.path(dyndep))) {
-                    let path = String::from_utf8_lossy(graph.path(dyndep));
-                    let reason = crate::load::io_error_text(&e);
-                    writeln!(cx.err, "ninja: warning: loading '{path}': {reason}\n")?;
-                }
+            if let Some(dyndep) = e.dyndep
+                && let Err(e) = std::fs::metadata(crate::bytes_to_path(graph.path(dyndep)))
+            {
+                let path = String::from_utf8_lossy(graph.path(dyndep));
+                let reason = crate::load::io_error_text(&e);
+                writeln!(cx.err, "ninja: warning: loading '{path}': {reason}\n")?;
             }
             let out = &mut *cx.out;
             writeln!(

@@ -33,11 +33,9 @@ pub fn rules(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
     rules.sort_by(|a, b| a.0.cmp(b.0));
     for (name, id) in rules {
         cx.out.write_all(name)?;
-        if describe {
-            if let Some(d) = graph.rules[id].binding(crate::graph::RuleKey::Description) {
-                cx.out.write_all(b": ")?;
-                cx.out.write_all(&unparse(&d.value))?;
-            }
+        if describe && let Some(d) = graph.rules[id].binding(crate::graph::RuleKey::Description) {
+            cx.out.write_all(b": ")?;
+            cx.out.write_all(&unparse(&d.value))?;
         }
         cx.out.write_all(b"\n")?;
     }
