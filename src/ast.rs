@@ -1,6 +1,6 @@
 //! The statements of a manifest as the parser produces them: syntax only,
 //! with spans, and with the byte offsets at which ninja reports the semantic
-//! errors of each statement (see `[diag.position]` in `spec/diagnostics.md`).
+//! errors of each statement (see `[diag.manifest.position]` in `spec/diagnostics.md`).
 
 use crate::eval_string::EvalString;
 use crate::source::Span;
@@ -107,7 +107,7 @@ pub struct SyntaxError {
 ///
 /// On a syntax error inside a statement, `stmt` holds what was read before
 /// the error, so the loader can first apply the semantic checks ninja makes
-/// earlier in the same statement (`[diag.order]`), then report `error`.
+/// earlier in the same statement (`[diag.first-error]`), then report `error`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed<'a> {
     pub stmt: Option<Stmt<'a>>,

@@ -4,14 +4,14 @@
 
 use crate::source::line_col;
 
-/// Columns at or beyond this get no context line (`[diag.context.columns]`).
+/// Columns at or beyond this get no context line (`[diag.manifest.context]`).
 const TRUNCATE_COLUMN: usize = 72;
 
 /// Formats an error the way ninja's lexer does.
 ///
 /// `at` is the byte offset of the token the error concerns; `None` means no
 /// token was read yet (line 1, no context).
-// spec: [diag.format]
+// spec: [diag.manifest.header]
 pub fn ninja_error_text(filename: &[u8], text: &[u8], at: Option<usize>, message: &str) -> Vec<u8> {
     // ninja's input ends at the first NUL byte.
     let text = match text.iter().position(|&b| b == 0) {
@@ -28,7 +28,7 @@ pub fn ninja_error_text(filename: &[u8], text: &[u8], at: Option<usize>, message
     let mut out = Vec::new();
     out.extend_from_slice(filename);
     out.extend_from_slice(format!(":{line}: {message}\n").as_bytes());
-    // spec: [diag.context.columns]
+    // spec: [diag.manifest.context]
     if col > 0 && col < TRUNCATE_COLUMN {
         let rest = &text[line_start..];
         let line_len = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());

@@ -1,5 +1,5 @@
 //! Levenshtein distance and "did you mean" suggestions, with ninja's cut-off
-//! (`[tools.target.suggestion]`).
+//! (`[tools.target.suggest]`).
 
 /// Edit distance between `a` and `b` (insertions, deletions, replacements),
 /// or `max + 1` as soon as it is known to exceed `max`.

@@ -49,7 +49,7 @@ pub enum Origin {
     RuleBinding { rule: RuleId, span: Option<Span> },
     /// A top-level assignment in a file scope.
     FileScope { scope: ScopeId, span: Span },
-    /// Defined nowhere: expands to nothing (`[eval.var.undefined-empty]`).
+    /// Defined nowhere: expands to nothing (`[eval.var.undefined]`).
     Undefined,
 }
 
@@ -108,7 +108,7 @@ impl<'g> EdgeEnv<'g> {
 
     fn lookup_untraced(&mut self, name: &[u8], out: &mut Vec<u8>) -> Result<Origin, CycleError> {
         let edge = self.edge;
-        // spec: [eval.edge.in] [eval.edge.in-newline] [eval.edge.out]
+        // spec: [eval.edge.in-out] [eval.edge.in-newline] [eval.edge.in-out]
         match name {
             b"in" => return Ok(self.push_paths(edge.explicit_inputs(), b' ', out)),
             b"in_newline" => return Ok(self.push_paths(edge.explicit_inputs(), b'\n', out)),
@@ -140,7 +140,7 @@ impl<'g> EdgeEnv<'g> {
     /// spec: [eval.edge.lookup-order] build bindings, then the rule's, then
     /// the file scopes. An edge without bindings has no scope of its own, so
     /// its file scope's own variables come before the rule's
-    /// (`[eval.edge.file-shadows-rule]`).
+    /// (`[eval.edge.scope-shadows-rule]`).
     fn lookup_with_fallback(
         &mut self,
         name: &[u8],

@@ -45,7 +45,7 @@ pub struct File {
     pub validation_out_edges: Vec<EdgeId>,
 }
 
-/// The keys a rule may bind (`[eval.rule.reserved-keys]`).
+/// The keys a rule may bind (`[eval.rule.reserved]`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RuleKey {
     Command,
@@ -105,7 +105,7 @@ pub struct RuleBinding {
     pub value: OwnedEvalString,
     /// The `key = value` line; `None` for the empty `rspfile` and
     /// `rspfile_content` bindings every parsed rule carries
-    /// (`[eval.rule.rspfile-implicit]`).
+    /// (`[eval.rule.rspfile-pair]`).
     pub span: Option<Span>,
 }
 
@@ -161,7 +161,7 @@ pub struct Edge {
     pub rule: RuleId,
     /// The file scope the build statement appeared in.
     pub scope: ScopeId,
-    /// The build statement's own bindings (`[eval.build.scope]`).
+    /// The build statement's own bindings (`[eval.build.bindings]`).
     pub bindings: Vec<EdgeBinding>,
     pub pool: PoolId,
     pub outputs: Vec<FileId>,
@@ -310,7 +310,7 @@ impl Graph {
     }
 
     /// Files no edge reads: the default targets when `default` is absent
-    /// (`[graph.default.roots]`).
+    /// (`[graph.default.root]`).
     pub fn root_files(&self) -> Vec<FileId> {
         let mut roots = Vec::new();
         for (_, edge) in self.edges.iter() {

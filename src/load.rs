@@ -2,7 +2,7 @@
 //! statement as it arrives (`[eval.file.top-down]`), building the [`Graph`].
 //!
 //! Semantic checks happen in ninja's order, at the positions ninja reports
-//! them (`[diag.order]`, `[diag.position]`), so errors match ninja 1.13 byte
+//! them (`[diag.first-error]`, `[diag.manifest.position]`), so errors match ninja 1.13 byte
 //! for byte.
 //!
 //! Architecture invariant: all file access goes through [`FileReader`], so
@@ -194,7 +194,7 @@ impl Loader<'_> {
         let text = match self.reader.read_file(path) {
             Ok(t) => t,
             Err(reason) => {
-                // spec: [diag.load.missing-file]
+                // spec: [diag.include.missing]
                 let message = format!("loading '{}': {}", String::from_utf8_lossy(path), reason);
                 return Err(match from {
                     Some((parent, at, _)) => parent.error(Some(at), message),
@@ -280,7 +280,7 @@ impl Loader<'_> {
     fn top_level_binding(&mut self, scope: ScopeId, b: Binding<'_>) -> Result<(), LoadError> {
         // spec: [eval.file.top-down]
         let value = self.eval_in_scope(scope, &b.value);
-        // spec: [eval.required-version]
+        // spec: [eval.required-version.check]
         if b.name == b"ninja_required_version" {
             self.check_version(&value)?;
         }
@@ -323,14 +323,14 @@ impl Loader<'_> {
         incomplete: bool,
     ) -> Result<(), LoadError> {
         let scopes = &self.out.graph.scopes;
-        // spec: [eval.rule.duplicate]
+        // spec: [eval.rule.scope]
         if scopes.get(scope).rule(r.name).is_some() {
             let name = String::from_utf8_lossy(r.name);
             return Err(cur.error(Some(r.header_end), format!("duplicate rule '{name}'")));
         }
         let mut bindings: [Option<RuleBinding>; 11] = Default::default();
         for b in &r.bindings {
-            // spec: [eval.rule.reserved-keys]
+            // spec: [eval.rule.reserved]
             let Some(key) = RuleKey::from_name(b.name) else {
                 let name = String::from_utf8_lossy(b.name);
                 return Err(cur.error(Some(b.error_at), format!("unexpected variable '{name}'")));
@@ -359,7 +359,7 @@ impl Loader<'_> {
         if is_empty(RuleKey::Command) {
             return Err(cur.error(Some(r.end), "expected 'command =' line".into()));
         }
-        // spec: [eval.rule.rspfile-implicit] ninja's check leaves empty
+        // spec: [eval.rule.rspfile-pair] ninja's check leaves empty
         // `rspfile` and `rspfile_content` bindings on every rule.
         for key in [RuleKey::Rspfile, RuleKey::RspfileContent] {
             bindings[key as usize].get_or_insert_with(|| RuleBinding {
@@ -393,7 +393,7 @@ impl Loader<'_> {
         for b in &p.bindings {
             if b.name == b"depth" {
                 let value = self.eval_in_scope(scope, &b.value);
-                // spec: [eval.pool.depth]
+                // spec: [eval.pool.declare]
                 depth = c_atoi(&value) as i64;
                 if depth < 0 {
                     return Err(cur.error(Some(b.error_at), "invalid pool depth".into()));
@@ -429,7 +429,7 @@ impl Loader<'_> {
                 return Err(cur.error(Some(path.error_at), "empty path".into()));
             }
             canonicalize(&mut value);
-            // spec: [graph.default.known-target]
+            // spec: [graph.default.explicit]
             match self.out.graph.lookup_file(&value) {
                 Some(file) => self.out.graph.defaults.push(file),
                 None => {
@@ -452,7 +452,7 @@ impl Loader<'_> {
             return Ok(());
         };
         let graph = &mut self.out.graph;
-        // spec: [eval.build.unknown-rule]
+        // spec: [eval.rule.lookup]
         let Some(rule) = graph.scopes.lookup_rule(scope, rule_name) else {
             let name = String::from_utf8_lossy(rule_name);
             return Err(cur.error(
@@ -497,7 +497,7 @@ impl Loader<'_> {
         });
         let end = Some(b.end);
 
-        // spec: [eval.build.pool]
+        // spec: [eval.pool.edge]
         let mut pool_name = Vec::new();
         EdgeEnv::new(graph, edge, Escape::Shell)
             .lookup(b"pool", &mut pool_name)
@@ -552,7 +552,7 @@ impl Loader<'_> {
     }
 
     /// Evaluates, checks and interns one path of a build line.
-    // spec: [eval.build.path-scope] paths see the build's bindings and the
+    // spec: [eval.build.paths-after-bindings] paths see the build's bindings and the
     // file scope, not the rule's bindings nor `$in`/`$out`.
     fn build_path(
         &mut self,
@@ -575,7 +575,7 @@ impl Loader<'_> {
             }
         }
         if buf.is_empty() {
-            // spec: [eval.build.empty-path]
+            // spec: [graph.path.empty]
             return Err(cur.error(end, "empty path".into()));
         }
         canonicalize(buf);
@@ -612,7 +612,7 @@ impl Loader<'_> {
         }
     }
 
-    /// spec: [graph.dyndep.must-be-input]
+    /// spec: [graph.dyndep.input]
     fn dyndep(
         &mut self,
         cur: &Current<'_>,

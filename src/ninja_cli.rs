@@ -183,7 +183,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     }
 
     if let Some(dir) = &options.working_dir {
-        // spec: [tools.cli.entering-directory]
+        // spec: [tools.chdir.entering]
         if options.tool.is_none() && !options.quiet {
             writeln!(out, "ninja: Entering directory `{dir}'")?;
             out.flush()?;
@@ -265,7 +265,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
 }
 
 /// Creates `$builddir` (where the logs live) if the manifest sets it.
-// spec: [tools.cli.builddir]
+// spec: [tools.query.logs]
 fn ensure_build_dir(graph: &crate::graph::Graph) -> Result<(), String> {
     let mut dir = Vec::new();
     graph

@@ -4,7 +4,7 @@
 //! rules (what ends a path, where comments may appear, which escapes exist)
 //! are those of `spec/lexical.md`; the statement shapes are `spec/syntax.md`.
 //! The parser tracks the start of the last token it read, because ninja
-//! reports every error there (`[diag.position]`).
+//! reports every error there (`[diag.manifest.position]`).
 //!
 //! Architecture invariant: the parser knows nothing about scopes, rules or
 //! the file system. It never evaluates a string.
@@ -63,12 +63,12 @@ impl Token {
 
 type NomResult<'a> = nom::IResult<&'a [u8], &'a [u8]>;
 
-/// spec: [lex.ident.chars] identifiers and `${...}` names: `[a-zA-Z0-9_.-]+`.
+/// spec: [lex.ident.charset] identifiers and `${...}` names: `[a-zA-Z0-9_.-]+`.
 pub fn is_varname_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
-/// spec: [lex.var.simple] `$name` without braces allows no dots.
+/// spec: [lex.escape.var] `$name` without braces allows no dots.
 pub fn is_simple_varname_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
 }
@@ -122,7 +122,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The byte at `pos`, with 0 past the end: ninja's input is
-    /// NUL-terminated and treats any NUL byte as the end (`[lex.eof.nul]`).
+    /// NUL-terminated and treats any NUL byte as the end (`[lex.input.nul]`).
     fn byte_at(&self, pos: usize) -> u8 {
         self.input.get(pos).copied().unwrap_or(0)
     }
@@ -148,7 +148,7 @@ impl<'a> Parser<'a> {
             let rest = &self.input[p.min(self.input.len())..];
             let n_spaces = len_of(spaces(rest));
             let after = p + n_spaces;
-            // spec: [lex.comment.line-start] `[ ]*#...\n` is skipped as a whole.
+            // spec: [lex.comment.token-position] `[ ]*#...\n` is skipped as a whole.
             if self.byte_at(after) == b'#' {
                 let body = &self.input[after..];
                 let stop = body.iter().position(|&b| b == b'\n' || b == 0);
@@ -248,7 +248,7 @@ impl<'a> Parser<'a> {
         if got == expected {
             return Ok(());
         }
-        // spec: [diag.expected-token] "expected X, got Y" plus a hint for ':'.
+        // spec: [diag.catalogue.expect] "expected X, got Y" plus a hint for ':'.
         let hint = if expected == Token::Colon {
             " ($ also escapes ':')"
         } else {
@@ -328,7 +328,7 @@ impl<'a> Parser<'a> {
                         p += len_of(spaces(&input[p.min(input.len())..]));
                         continue;
                     }
-                    // spec: [lex.var.braced] `${name}` may contain dots.
+                    // spec: [lex.escape.var-braced] `${name}` may contain dots.
                     if next == b'{'
                         && let Ok((after, name)) = varname(&input[(p + 2).min(input.len())..])
                         && after.first() == Some(&b'}')
@@ -338,7 +338,7 @@ impl<'a> Parser<'a> {
                         p = end;
                         continue;
                     }
-                    // spec: [lex.var.simple]
+                    // spec: [lex.escape.var]
                     if let Ok((_, name)) = simple_varname(&input[(p + 1).min(input.len())..]) {
                         let end = p + 1 + name.len();
                         parts.push(Part::Var(name, self.span(p, end)));
@@ -350,7 +350,7 @@ impl<'a> Parser<'a> {
                     return Err(self.error("bad $-escape (literal $ must be written as $$)"));
                 }
                 (0, _) => {
-                    // spec: [lex.eof.in-value]
+                    // spec: [lex.eof.text]
                     self.last_token = Some(start);
                     return Err(self.error("unexpected EOF"));
                 }
@@ -411,7 +411,7 @@ impl<'a> Parser<'a> {
                     }
                 }
                 Token::Error => fail(self.error(self.describe_last_error())),
-                // spec: [syntax.stmt.unexpected]
+                // spec: [syntax.stmt.start]
                 other => fail(self.error(format!("unexpected {}", other.name()))),
             };
             return Some(parsed);
@@ -529,7 +529,7 @@ impl<'a> Parser<'a> {
     fn parse_build_into(&mut self, b: &mut BuildStmt<'a>, start: usize) -> Result<(), SyntaxError> {
         b.span = self.span(start, start);
         self.read_paths(&mut b.outputs)?;
-        // spec: [syntax.build.implicit-outputs]
+        // spec: [syntax.build.groups]
         if self.peek_token(Token::Pipe) {
             self.read_paths(&mut b.implicit_outputs)?;
         }
@@ -542,11 +542,11 @@ impl<'a> Parser<'a> {
         };
         b.rule = Some(rule);
         self.read_paths(&mut b.inputs)?;
-        // spec: [syntax.build.implicit-inputs]
+        // spec: [syntax.build.groups]
         if self.peek_token(Token::Pipe) {
             self.read_paths(&mut b.implicit_inputs)?;
         }
-        // spec: [syntax.build.order-only]
+        // spec: [syntax.build.groups]
         if self.peek_token(Token::Pipe2) {
             self.read_paths(&mut b.order_only_inputs)?;
         }

@@ -136,7 +136,7 @@ impl Scopes {
     }
 
     /// The current value through the chain of parents; undefined is `None`.
-    // spec: [eval.var.undefined-empty]
+    // spec: [eval.var.undefined]
     pub fn lookup(&self, mut scope: ScopeId, name: &[u8]) -> Option<Found<'_>> {
         loop {
             let s = &self.scopes[scope];
@@ -169,7 +169,7 @@ impl Scopes {
         self.scopes[scope].rules.insert(name.into(), rule);
     }
 
-    /// spec: [eval.rule.scoped] rules are looked up through the parent chain.
+    /// spec: [eval.rule.lookup] rules are looked up through the parent chain.
     pub fn lookup_rule(&self, mut scope: ScopeId, name: &[u8]) -> Option<RuleId> {
         loop {
             let s = &self.scopes[scope];

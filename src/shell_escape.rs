@@ -1,5 +1,5 @@
 //! Quoting of paths for `/bin/sh` when `$in` and `$out` expand
-//! (`[eval.edge.in-out-quoting]`).
+//! (`[eval.edge.shell-quote]`).
 
 /// Bytes that never need quoting for a POSIX shell.
 fn is_shell_safe(b: u8) -> bool {
@@ -14,7 +14,7 @@ fn is_shell_safe(b: u8) -> bool {
 /// n2ref::shell_escape::push_shell_escaped(&mut out, b"it's here");
 /// assert_eq!(out, b"'it'\\''s here'");
 /// ```
-// spec: [eval.edge.in-out-quoting]
+// spec: [eval.edge.shell-quote]
 pub fn push_shell_escaped(out: &mut Vec<u8>, path: &[u8]) {
     if path.iter().all(|&b| is_shell_safe(b)) {
         out.extend_from_slice(path);

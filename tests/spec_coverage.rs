@@ -208,3 +208,47 @@ fn reads_real_directories() {
     assert_eq!(problems.len(), 1);
     assert!(problems[0].to_string().contains("a/broken/case.toml"));
 }
+
+/// Every `spec: [rule.id]` comment in the code names a rule the spec
+/// defines, so a reader can always go from the code to the rule.
+#[test]
+fn code_cites_only_defined_rules() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (rules, _) = load_spec_dir(&root.join("spec")).expect("read spec/");
+    let defined: std::collections::HashSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    let mut unknown = Vec::new();
+    let mut cited = 0;
+    for entry in walkdir::WalkDir::new(root.join("src")) {
+        let entry = entry.expect("walk src/");
+        if entry.path().extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).expect("read source");
+        for (n, line) in text.lines().enumerate() {
+            let Some((_, after)) = line.split_once("spec: ") else {
+                continue;
+            };
+            for piece in after.split('[').skip(1) {
+                let Some((id, _)) = piece.split_once(']') else {
+                    continue;
+                };
+                if !is_rule_id(id) {
+                    continue;
+                }
+                cited += 1;
+                if !defined.contains(id) {
+                    unknown.push(format!("{}:{}: [{id}]", entry.path().display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        cited > 50,
+        "expected the code to cite spec rules, found {cited}"
+    );
+    assert!(
+        unknown.is_empty(),
+        "code cites rules the spec does not define:\n  {}",
+        unknown.join("\n  ")
+    );
+}

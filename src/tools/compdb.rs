@@ -166,7 +166,7 @@ fn print_compdb(cx: &mut ToolContext<'_>, edges: &[EdgeId], expand: bool) -> Too
 }
 
 /// The command, with `@rspfile` (or `-f rspfile`, `--option-file=rspfile`)
-/// replaced by the response file's content under `-x` (`[tools.compdb.expand]`).
+/// replaced by the response file's content under `-x` (`[tools.compdb.expand-rsp]`).
 fn command_for_compdb(
     graph: &Graph,
     edge: EdgeId,

@@ -1,5 +1,5 @@
 //! `-t inputs [-0] [-E] [-d] [targets]`: every input needed to build the
-//! targets (`[tools.inputs.format]`).
+//! targets (`[tools.inputs.collect]`).
 
 use std::collections::HashSet;
 

@@ -52,7 +52,7 @@ impl ToolContext<'_> {
 }
 
 /// The files a command line names, or the defaults when it names none.
-// spec: [tools.targets.default]
+// spec: [tools.target.defaults]
 pub fn collect_targets(graph: &Graph, args: &[String]) -> Result<Vec<FileId>, String> {
     if args.is_empty() {
         return default_targets(graph);
@@ -68,7 +68,7 @@ pub fn default_targets(graph: &Graph) -> Result<Vec<FileId>, String> {
     root_targets(graph)
 }
 
-/// spec: [graph.default.roots]
+/// spec: [graph.default.root]
 pub fn root_targets(graph: &Graph) -> Result<Vec<FileId>, String> {
     let roots = graph.root_files();
     if !graph.edges.is_empty() && roots.is_empty() {
@@ -91,7 +91,7 @@ pub fn collect_target(graph: &Graph, arg: &str) -> Result<FileId, String> {
     }
     let shown = String::from_utf8_lossy(&path).into_owned();
     let Some(file) = graph.lookup_file(&path) else {
-        // spec: [tools.target.suggestion]
+        // spec: [tools.target.suggest]
         let mut message = format!("unknown target '{shown}'");
         if shown == "clean" {
             message.push_str(", did you mean 'ninja -t clean'?");

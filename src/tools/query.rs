@@ -1,5 +1,5 @@
 //! `-t query targets`: each target's producing edge, inputs and consumers
-//! (`[tools.query.format]`).
+//! (`[tools.query.block]`).
 
 use super::{ToolContext, ToolResult, collect_target};
 use crate::graph::Edge;

@@ -1,5 +1,5 @@
 //! `-t rules [-d]`: the rules of the top-level scope, sorted by name
-//! (`[tools.rules.format]`).
+//! (`[tools.rules.list]`).
 
 use super::{ToolContext, ToolResult};
 use crate::getopt::{Opt, getopt};

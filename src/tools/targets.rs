@@ -1,4 +1,4 @@
-//! `-t targets [depth N | rule [NAME] | all]` (`[tools.targets.modes]`).
+//! `-t targets [depth N | rule [NAME] | all]` (`[tools.targets.all]`).
 
 use std::collections::BTreeSet;
 
