@@ -484,13 +484,15 @@ impl Loader<'_> {
             scope,
             bindings,
             pool: DEFAULT_POOL,
+            // The counts are set once the paths are in, as ninja does: the
+            // `pool` binding is expanded before, and sees `$in`/`$out` empty.
             outputs: Vec::with_capacity(b.outputs.len() + b.implicit_outputs.len()),
-            implicit_outputs: b.implicit_outputs.len(),
+            implicit_outputs: 0,
             inputs: Vec::with_capacity(
                 b.inputs.len() + b.implicit_inputs.len() + b.order_only_inputs.len(),
             ),
-            implicit_inputs: b.implicit_inputs.len(),
-            order_only_inputs: b.order_only_inputs.len(),
+            implicit_inputs: 0,
+            order_only_inputs: 0,
             validations: Vec::new(),
             dyndep: None,
             span: b.span,
@@ -530,6 +532,7 @@ impl Loader<'_> {
             graph.files[file].in_edge = Some(edge);
             graph.edges[edge].outputs.push(file);
         }
+        self.out.graph.edges[edge].implicit_outputs = b.implicit_outputs.len();
         let inputs = b
             .inputs
             .iter()
@@ -541,6 +544,9 @@ impl Loader<'_> {
             graph.edges[edge].inputs.push(file);
             graph.files[file].out_edges.push(edge);
         }
+        let e = &mut self.out.graph.edges[edge];
+        e.implicit_inputs = b.implicit_inputs.len();
+        e.order_only_inputs = b.order_only_inputs.len();
         for path in &b.validations {
             let file = self.build_path(cur, edge, &path.value, end)?;
             let graph = &mut self.out.graph;

@@ -286,3 +286,18 @@ fn command_of(manifest: &[u8]) -> Vec<u8> {
     let out = g.lookup_file(b"out").expect("out exists");
     edge_binding(g, g.files[out].in_edge.unwrap(), "command").unwrap()
 }
+
+/// Found by the fuzzer: the `pool` binding is expanded before the edge's
+/// paths are added, so `$in` and `$out` are empty there (as in ninja) and
+/// must not underflow the input counts.
+#[test]
+fn pool_binding_sees_no_paths_yet() {
+    let manifest = b"pool p\n  depth = 1\nrule r\n  command = c $in\n  pool = p$in$out\nbuild o | io: r i | ii || oo\n";
+    let mut reader = MemoryReader::default();
+    reader.files.insert(b"build.ninja".to_vec(), manifest.to_vec());
+    let loaded = load(&mut reader, b"build.ninja", &LoadOptions::default()).expect("pool p exists");
+    let g = &loaded.graph;
+    let edge = g.files[g.lookup_file(b"o").unwrap()].in_edge.unwrap();
+    assert_eq!(&*g.pools[g.edges[edge].pool].name, b"p");
+    assert_eq!(edge_binding(g, edge, "command").unwrap(), b"c i");
+}
