@@ -138,6 +138,7 @@ pub fn load(
         out: Loaded::default(),
         seq: 0,
         buf: Vec::new(),
+        stack: Vec::new(),
     };
     let root = loader.out.graph.scopes.root();
     match loader.load_file(path, root, None) {
@@ -153,6 +154,8 @@ struct Loader<'r> {
     /// Statement counter, for the assignment history of scopes.
     seq: u32,
     buf: Vec<u8>,
+    /// The files being loaded, outermost first: (as written, canonical).
+    stack: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 /// A file being parsed: what error positions refer to.
@@ -191,6 +194,21 @@ impl Loader<'_> {
         scope: ScopeId,
         from: Option<(&Current<'_>, usize, Span)>,
     ) -> Result<(), LoadError> {
+        let mut canonical = path.to_vec();
+        canonicalize(&mut canonical);
+        // spec: [eval.include.cycle] (ninja itself recurses until it crashes)
+        if let Some(first) = self.stack.iter().position(|(_, c)| *c == canonical) {
+            let mut chain: Vec<String> = self.stack[first..]
+                .iter()
+                .map(|(written, _)| String::from_utf8_lossy(written).into_owned())
+                .collect();
+            chain.push(String::from_utf8_lossy(path).into_owned());
+            let message = format!("include cycle: {}", chain.join(" -> "));
+            return Err(match from {
+                Some((parent, at, _)) => parent.error(Some(at), message),
+                None => fatal(message),
+            });
+        }
         let text = match self.reader.read_file(path) {
             Ok(t) => t,
             Err(reason) => {
@@ -220,7 +238,9 @@ impl Loader<'_> {
             name: path,
             text: &text,
         };
+        self.stack.push((path.to_vec(), canonical));
         let result = self.parse_file(&current, scope);
+        self.stack.pop();
         if self.options.keep_sources {
             self.out.sources.get_mut(source).text = Some(text);
         }
