@@ -294,7 +294,9 @@ fn command_of(manifest: &[u8]) -> Vec<u8> {
 fn pool_binding_sees_no_paths_yet() {
     let manifest = b"pool p\n  depth = 1\nrule r\n  command = c $in\n  pool = p$in$out\nbuild o | io: r i | ii || oo\n";
     let mut reader = MemoryReader::default();
-    reader.files.insert(b"build.ninja".to_vec(), manifest.to_vec());
+    reader
+        .files
+        .insert(b"build.ninja".to_vec(), manifest.to_vec());
     let loaded = load(&mut reader, b"build.ninja", &LoadOptions::default()).expect("pool p exists");
     let g = &loaded.graph;
     let edge = g.files[g.lookup_file(b"o").unwrap()].in_edge.unwrap();

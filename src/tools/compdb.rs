@@ -115,21 +115,42 @@ struct Collector<'g> {
 }
 
 impl Collector<'_> {
+    /// Post-order over inputs, each file and edge once; iterative, because
+    /// chains of edges can be very long.
     fn collect(&mut self, file: FileId) {
-        if !self.visited_files.insert(file) {
-            return;
+        enum Step {
+            Collect(FileId),
+            Emit(EdgeId),
         }
-        let Some(edge) = self.graph.files[file].in_edge else {
-            return;
-        };
-        if !self.visited_edges.insert(edge) {
-            return;
-        }
-        for &input in &self.graph.edges[edge].inputs {
-            self.collect(input);
-        }
-        if self.graph.edges[edge].rule != PHONY_RULE {
-            self.edges.push(edge);
+        let graph = self.graph;
+        let mut stack = vec![Step::Collect(file)];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Collect(file) => {
+                    if !self.visited_files.insert(file) {
+                        continue;
+                    }
+                    let Some(edge) = graph.files[file].in_edge else {
+                        continue;
+                    };
+                    if !self.visited_edges.insert(edge) {
+                        continue;
+                    }
+                    stack.push(Step::Emit(edge));
+                    stack.extend(
+                        graph.edges[edge]
+                            .inputs
+                            .iter()
+                            .rev()
+                            .map(|&i| Step::Collect(i)),
+                    );
+                }
+                Step::Emit(edge) => {
+                    if graph.edges[edge].rule != PHONY_RULE {
+                        self.edges.push(edge);
+                    }
+                }
+            }
         }
     }
 }

@@ -152,21 +152,43 @@ impl<'g> Collector<'g> {
             .collect()
     }
 
+    /// Depth-first, inputs in order, each input listed after its own
+    /// inputs; iterative, because chains of edges can be very long.
     fn visit(&mut self, file: FileId) {
+        enum Step {
+            Expand(FileId),
+            Check(FileId),
+            Emit(FileId),
+        }
         let graph = self.graph;
-        let Some(edge) = graph.files[file].in_edge else {
-            return;
-        };
-        for &input in &graph.edges[edge].inputs {
-            if !self.visited.insert(input) {
-                continue;
-            }
-            self.visit(input);
-            let phony = graph.files[input]
-                .in_edge
-                .is_some_and(|e| graph.edges[e].rule == PHONY_RULE);
-            if !phony {
-                self.inputs.push(input);
+        let mut stack = vec![Step::Expand(file)];
+        while let Some(step) = stack.pop() {
+            match step {
+                Step::Expand(file) => {
+                    if let Some(edge) = graph.files[file].in_edge {
+                        stack.extend(
+                            graph.edges[edge]
+                                .inputs
+                                .iter()
+                                .rev()
+                                .map(|&i| Step::Check(i)),
+                        );
+                    }
+                }
+                Step::Check(input) => {
+                    if self.visited.insert(input) {
+                        stack.push(Step::Emit(input));
+                        stack.push(Step::Expand(input));
+                    }
+                }
+                Step::Emit(input) => {
+                    let phony = graph.files[input]
+                        .in_edge
+                        .is_some_and(|e| graph.edges[e].rule == PHONY_RULE);
+                    if !phony {
+                        self.inputs.push(input);
+                    }
+                }
             }
         }
     }

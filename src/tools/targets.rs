@@ -42,7 +42,8 @@ pub fn targets(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
     }
 }
 
-/// The targets as a tree, `depth` levels deep (0 or less: unlimited).
+/// The targets as a tree, `depth` levels deep (0 or less: unlimited);
+/// iterative, because chains of edges can be very long.
 fn tree(
     graph: &Graph,
     files: &[FileId],
@@ -50,10 +51,10 @@ fn tree(
     indent: usize,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    for &file in files {
-        for _ in 0..indent {
-            out.write_all(b"  ")?;
-        }
+    let mut stack: Vec<(FileId, i32, usize)> =
+        files.iter().rev().map(|&f| (f, depth, indent)).collect();
+    while let Some((file, depth, indent)) = stack.pop() {
+        write_indent(out, indent)?;
         out.write_all(graph.path(file))?;
         match graph.files[file].in_edge {
             Some(edge) => {
@@ -61,11 +62,22 @@ fn tree(
                 out.write_all(b": ")?;
                 puts(out, &graph.rules[e.rule].name)?;
                 if depth > 1 || depth <= 0 {
-                    tree(graph, &e.inputs, depth - 1, indent + 1, out)?;
+                    stack.extend(e.inputs.iter().rev().map(|&i| (i, depth - 1, indent + 1)));
                 }
             }
             None => out.write_all(b"\n")?,
         }
+    }
+    Ok(())
+}
+
+fn write_indent(out: &mut dyn std::io::Write, levels: usize) -> std::io::Result<()> {
+    const SPACES: &[u8; 256] = &[b' '; 256];
+    let mut remaining = 2 * levels;
+    while remaining > 0 {
+        let n = remaining.min(SPACES.len());
+        out.write_all(&SPACES[..n])?;
+        remaining -= n;
     }
     Ok(())
 }
