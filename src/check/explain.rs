@@ -323,7 +323,7 @@ impl<'a> Explainer<'a> {
                 }
                 Source {
                     kind: "file-scope",
-                    what: self.scope_name(*scope),
+                    what: self.short_scope_name(*scope),
                     location: self.place(*span),
                     text: self.first_line(*span),
                 }
@@ -380,7 +380,7 @@ impl<'a> Explainer<'a> {
                         value: s(&a.value),
                         source: Source {
                             kind: "file-scope",
-                            what: self.scope_name(found.scope),
+                            what: self.short_scope_name(found.scope),
                             location: self.place(a.span),
                             text: self.first_line(a.span),
                         },
@@ -390,18 +390,20 @@ impl<'a> Explainer<'a> {
                 }
                 None => {
                     let mut notes = Vec::new();
+                    let mut source = self.undefined();
                     if matches!(name, b"in" | b"out" | b"in_newline") {
                         notes.push("`$in`/`$out` are empty outside rule bindings".to_string());
                     } else if let Some(later) = self.graph.scopes.lookup(scope, name) {
-                        notes.push(format!(
-                            "not defined yet when this line was read; assigned later at {}",
+                        source.what = format!(
+                            "not defined yet when this line was read (assigned later at {}): \
+                             expands to nothing",
                             self.place(later.assignment.span).unwrap_or_default()
-                        ));
+                        );
                     }
                     Lookup {
                         name: s(name),
                         value: String::new(),
-                        source: self.undefined(),
+                        source,
                         notes,
                         parts: Vec::new(),
                     }
@@ -410,6 +412,10 @@ impl<'a> Explainer<'a> {
             parts.push(lookup);
         }
         parts
+    }
+
+    fn short_scope_name(&self, scope: ScopeId) -> String {
+        format!("file scope {}", scope.0)
     }
 
     fn scope_name(&self, scope: ScopeId) -> String {

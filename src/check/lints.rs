@@ -103,6 +103,20 @@ fn literal_value(value: &Str<'_>) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// For `$a-b` where `a` is defined: the name is `a-b` because `-` may be
+/// part of a name; `${a}-b` was probably meant.
+fn dash_split_help(name: &[u8], defined: impl Fn(&[u8]) -> bool) -> Option<String> {
+    let at = (1..name.len())
+        .rev()
+        .find(|&i| name[i] == b'-' && defined(&name[..i]))?;
+    let (head, tail) = (s(&name[..at]), s(&name[at..]));
+    Some(format!(
+        "`-` can be part of a variable name, so this is `${{{}}}`; write `${{{head}}}{tail}` to \
+         use `${head}` followed by `{tail}`",
+        s(name)
+    ))
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("{n} {one}")
@@ -124,7 +138,8 @@ impl<'a> Cx<'a> {
             crate::load::Severity::Error => "error",
             crate::load::Severity::Fatal => "fatal",
         };
-        format!("ninja stops loading here with `ninja: {kind}: {first}`")
+        let here = if e.location.is_some() { " here" } else { "" };
+        format!("ninja stops loading{here} with `ninja: {kind}: {first}`")
     }
 
     fn error_at(&self, source: SourceId, at: usize) -> bool {
@@ -427,9 +442,14 @@ impl<'a> Cx<'a> {
                         "{} is expanded as soon as it is read, and no file scope it sees defines `{name}`",
                         u.context
                     ));
-                match did_you_mean(&u.name, &candidates) {
-                    Some(fix) => d.help(format!("did you mean `${}`?", s(fix))),
-                    None => d.help(format!(
+                let dash = dash_split_help(&u.name, |n| {
+                    u.extra.iter().any(|e| e == n)
+                        || scopes.lookup_before(u.scope, n, u.seq).is_some()
+                });
+                match (dash, did_you_mean(&u.name, &candidates)) {
+                    (Some(help), _) => d.help(help),
+                    (None, Some(fix)) => d.help(format!("did you mean `${}`?", s(fix))),
+                    (None, None) => d.help(format!(
                         "define `{name}` before this line (an empty `{name} =` says it is meant to be empty)"
                     )),
                 }
@@ -515,9 +535,12 @@ impl<'a> Cx<'a> {
                              and no file scope they see defines it"
                         )),
                     };
-                    d = match did_you_mean(name.as_bytes(), &candidates) {
-                        Some(fix) => d.help(format!("did you mean `${}`?", s(fix))),
-                        None => d.help(format!(
+                    let dash =
+                        dash_split_help(name.as_bytes(), |n| candidates.iter().any(|c| c == n));
+                    d = match (dash, did_you_mean(name.as_bytes(), &candidates)) {
+                        (Some(help), _) => d.help(help),
+                        (None, Some(fix)) => d.help(format!("did you mean `${}`?", s(fix))),
+                        (None, None) => d.help(format!(
                             "define `{name}` at top level or on the build statements using rule \
                              `{rule_name}` (an empty `{name} =` says it is meant to be empty)"
                         )),
@@ -785,8 +808,8 @@ impl<'a> Cx<'a> {
                  rule's binding wins{}",
                 if with > 0 {
                     format!(
-                        " ({} using `{rule_name}` in this manifest)",
-                        plural(with, "edge", "edges")
+                        " (as for {} using rule `{rule_name}` here)",
+                        plural(with, "other edge", "other edges")
                     )
                 } else {
                     String::new()
@@ -989,7 +1012,10 @@ impl<'a> Cx<'a> {
                 .help("every file may be the output of at most one build statement; rename one of the outputs or merge the statements");
         }
         d = d
-            .note("ninja 1.13 rejects this (`-w dupbuild=err` is the default)")
+            .note(
+                "ninja 1.12 and later always reject this; older versions accepted it only with \
+                 `-w dupbuild=warn`",
+            )
             .note(self.ninja_says(e));
         d.explains_load_error = true;
         self.push(d);
@@ -1156,6 +1182,9 @@ impl<'a> Cx<'a> {
             d = d.note(self.ninja_says(e));
         } else if let Some((source, None)) = e.location {
             d = d.primary(Span::new(source, 0, 0), "ninja stops here");
+            d = d.note(self.ninja_says(e));
+        } else {
+            d = d.note(self.ninja_says(e));
         }
         for help in self.load_error_help(e) {
             d = d.help(help);

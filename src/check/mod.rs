@@ -222,6 +222,22 @@ pub struct Report {
 }
 
 impl Report {
+    /// Prefixes every relative file name with `dir/`.
+    pub fn prefix_file_names(&mut self, dir: &[u8]) {
+        let ids: Vec<_> = self.loaded.sources.iter().map(|(id, _)| id).collect();
+        for id in ids {
+            let file = self.loaded.sources.get_mut(id);
+            if !file.name.starts_with(b"/") {
+                let mut name = dir.to_vec();
+                if !name.ends_with(b"/") {
+                    name.push(b'/');
+                }
+                name.extend_from_slice(&file.name);
+                file.name = name;
+            }
+        }
+    }
+
     pub fn count(&self, severity: Severity) -> usize {
         self.diagnostics
             .iter()
@@ -343,17 +359,50 @@ pub fn cli_main(args: &[OsString]) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Reads files relative to a directory, as ninja does after `-C DIR`.
+pub struct DirReader {
+    pub base: std::path::PathBuf,
+}
+
+impl FileReader for DirReader {
+    fn read_file(&mut self, path: &[u8]) -> Result<Vec<u8>, String> {
+        let path = crate::bytes_to_path(path);
+        let full = if path.is_absolute() {
+            path
+        } else {
+            self.base.join(path)
+        };
+        DiskReader.read_file(&os_to_bytes(full.as_os_str()))
+    }
+}
+
+/// Checks the manifest at `path` the way `ninja -C DIR -f NAME` would load
+/// it, where DIR and NAME are the directory and file parts of `path`: the
+/// manifest's includes and inputs are relative to its own directory. File
+/// names in the report are then prefixed with DIR, so they are relative to
+/// the current directory again.
+pub fn check_path(path: &[u8]) -> Report {
+    let manifest = crate::bytes_to_path(path);
+    let (dir, name) = match (manifest.parent(), manifest.file_name()) {
+        (Some(dir), Some(name)) if !dir.as_os_str().is_empty() => {
+            (dir.to_path_buf(), os_to_bytes(name))
+        }
+        _ => (std::path::PathBuf::from("."), path.to_vec()),
+    };
+    let disk = RealDisk { base: dir.clone() };
+    let mut reader = DirReader { base: dir.clone() };
+    let mut report = check(&mut reader, &name, &disk);
+    if name != path {
+        report.prefix_file_names(&os_to_bytes(dir.as_os_str()));
+    }
+    report
+}
+
 /// Runs `n2ref check` with parsed arguments, writing to `out`; returns the
 /// exit status.
 pub fn run(args: &CheckArgs, out: &mut dyn Write) -> u8 {
     let path = os_to_bytes(&args.file);
-    let manifest = crate::bytes_to_path(&path);
-    let base = match manifest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let disk = RealDisk { base };
-    let report = check(&mut DiskReader, &path, &disk);
+    let report = check_path(&path);
     let style = render::Style {
         color: args.color.enabled(),
     };
@@ -368,7 +417,7 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> u8 {
     report.exit_code(deny_warnings)
 }
 
-fn os_to_bytes(s: &OsString) -> Vec<u8> {
+fn os_to_bytes(s: &std::ffi::OsStr) -> Vec<u8> {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
