@@ -636,8 +636,12 @@ impl<'a> Cx<'a> {
             } else {
                 d.note(format!(
                     "ninja stops with `ninja: fatal: cycle in rule variables` when it expands \
-                     this rule for any of the {} using it",
-                    plural(affected, "build statement", "build statements")
+                     this rule for {}",
+                    if affected == 1 {
+                        "the build statement using it".to_string()
+                    } else {
+                        format!("any of the {affected} build statements using it")
+                    }
                 ))
             };
             d = d.help("a rule variable must not refer back to itself, directly or through others");
