@@ -24,7 +24,8 @@ fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 const CLEAN: &str = "rule cc\n  command = cc -c $in -o $out\nbuild a.o: cc a.c\n";
-const WARNS: &str = "rule cc\n  command = cc -c $in -o $out\nrule unused\n  command = x\nbuild a.o: cc a.c\n";
+const WARNS: &str =
+    "rule cc\n  command = cc -c $in -o $out\nrule unused\n  command = x\nbuild a.o: cc a.c\n";
 const ERRS: &str = "rule cc\n  command = cc\n  depfle = x\n";
 
 fn stdout(o: &Output) -> String {
@@ -45,15 +46,26 @@ fn clean_exits_zero() {
 fn warnings_exit_zero_unless_denied() {
     let d = dir_with(&[("build.ninja", WARNS), ("a.c", "")]);
     assert_eq!(n2ref(d.path(), &[]).status.code(), Some(0));
-    assert_eq!(n2ref(d.path(), &["--deny", "warnings"]).status.code(), Some(1));
-    assert_eq!(n2ref(d.path(), &["build.ninja", "--deny=warnings"]).status.code(), Some(1));
+    assert_eq!(
+        n2ref(d.path(), &["--deny", "warnings"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(
+        n2ref(d.path(), &["build.ninja", "--deny=warnings"])
+            .status
+            .code(),
+        Some(1)
+    );
 }
 
 #[test]
 fn errors_exit_two() {
     let d = dir_with(&[("build.ninja", ERRS)]);
     assert_eq!(n2ref(d.path(), &[]).status.code(), Some(2));
-    assert_eq!(n2ref(d.path(), &["--deny", "warnings"]).status.code(), Some(2));
+    assert_eq!(
+        n2ref(d.path(), &["--deny", "warnings"]).status.code(),
+        Some(2)
+    );
     let missing = n2ref(d.path(), &["nonexistent.ninja"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stdout(&missing).contains("loading 'nonexistent.ninja': No such file or directory"));
@@ -85,8 +97,14 @@ fn json_is_one_object_per_line() {
 #[test]
 fn manifest_in_another_directory_loads_like_ninja_dash_c() {
     let d = dir_with(&[
-        ("proj/build.ninja", "include rules.ninja\nbuild a.o: cc a.c\nbuild b.o: cc b.c\n"),
-        ("proj/rules.ninja", "rule cc\n  command = cc -c $in -o $out\n"),
+        (
+            "proj/build.ninja",
+            "include rules.ninja\nbuild a.o: cc a.c\nbuild b.o: cc b.c\n",
+        ),
+        (
+            "proj/rules.ninja",
+            "rule cc\n  command = cc -c $in -o $out\n",
+        ),
         ("proj/a.c", ""),
     ]);
     let o = n2ref(d.path(), &["proj/build.ninja"]);
@@ -101,14 +119,20 @@ fn manifest_in_another_directory_loads_like_ninja_dash_c() {
 #[test]
 fn explain_prints_the_chain() {
     let d = dir_with(&[
-        ("build.ninja", "flags = -O2\nrule cc\n  command = cc $flags -c $in -o $out\nbuild a.o: cc a.c\n"),
+        (
+            "build.ninja",
+            "flags = -O2\nrule cc\n  command = cc $flags -c $in -o $out\nbuild a.o: cc a.c\n",
+        ),
         ("a.c", ""),
     ]);
     let o = n2ref(d.path(), &["--explain", "a.o:command"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     assert!(out.contains("command = cc -O2 -c a.c -o a.o\n"), "{out}");
-    assert!(out.contains("<- file scope 0 at build.ninja:1: flags = -O2"), "{out}");
+    assert!(
+        out.contains("<- file scope 0 at build.ninja:1: flags = -O2"),
+        "{out}"
+    );
     let o = n2ref(d.path(), &["--explain", "b.o"]);
     assert_eq!(o.status.code(), Some(2));
     let o = n2ref(d.path(), &["--explain", "a.o", "--format", "json"]);
@@ -132,7 +156,10 @@ fn showcase() {
     let o = n2ref(root, &["examples/showcase/build.ninja"]);
     assert_eq!(o.status.code(), Some(2));
     insta::assert_snapshot!("showcase", stdout(&o));
-    let o = n2ref(root, &["examples/showcase/build.ninja", "--explain", "out/util.o"]);
+    let o = n2ref(
+        root,
+        &["examples/showcase/build.ninja", "--explain", "out/util.o"],
+    );
     assert_eq!(o.status.code(), Some(0));
     insta::assert_snapshot!("showcase_explain", stdout(&o));
     let o = n2ref(root, &["examples/showcase/errors.ninja"]);

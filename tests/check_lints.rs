@@ -108,7 +108,10 @@ lint_case!(
     unknown_key_custom_variable,
     UNKNOWN_KEY,
     [],
-    &[("build.ninja", "rule cc\n  command = cc $flags -c $in\n  flags = -O2\n")]
+    &[(
+        "build.ninja",
+        "rule cc\n  command = cc $flags -c $in\n  flags = -O2\n"
+    )]
 );
 
 lint_case!(
@@ -258,7 +261,10 @@ lint_case!(
     FALSE_FLAG,
     [],
     &[
-        ("build.ninja", &format!("{CC}build a.o: cc a.c\n  restat = 0\n")),
+        (
+            "build.ninja",
+            &format!("{CC}build a.o: cc a.c\n  restat = 0\n")
+        ),
         ("a.c", "")
     ]
 );
@@ -364,12 +370,14 @@ lint_case!(
     missing_input_near_an_output,
     MISSING_INPUT,
     [],
-    &[(
-        "build.ninja",
-        "rule gen\n  command = ./gen > $out\nrule cp\n  command = cp $in $out\n\
+    &[
+        (
+            "build.ninja",
+            "rule gen\n  command = ./gen > $out\nrule cp\n  command = cp $in $out\n\
          build gen/config.h: gen | gen\nbuild out.h: cp gen/confg.h\n"
-    ),
-    ("gen", "")]
+        ),
+        ("gen", "")
+    ]
 );
 
 lint_case!(
@@ -440,4 +448,25 @@ fn json_lines_are_objects_with_the_documented_fields() {
         }
         assert!(v["rule"].as_str().unwrap().starts_with("check."));
     }
+}
+
+#[test]
+fn spans_inside_multibyte_characters_render() {
+    // ninja reports the lexing error at the first byte of `é`.
+    let report = report(&[("build.ninja", "é = 1\n")]);
+    assert_eq!(codes(&report), [LOAD_ERROR.code]);
+    insta::assert_snapshot!(output(&report));
+}
+
+#[test]
+fn invalid_utf8_is_shown_as_question_marks() {
+    let mut reader = MemoryReader::default();
+    reader
+        .files
+        .insert(b"build.ninja".to_vec(), b"x = \xff\xfe $y\n".to_vec());
+    let disk = reader.clone();
+    let report = check::check(&mut reader, b"build.ninja", &disk);
+    let human = render::human(&report, b"build.ninja", render::Style::default());
+    assert!(human.contains("x = ?? $y"), "{human}");
+    assert!(human.contains("undefined variable `$y`"), "{human}");
 }

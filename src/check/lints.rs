@@ -1261,6 +1261,12 @@ impl<'a> Cx<'a> {
             }
         } else if m == "expected 'command =' line" {
             help.push("every rule needs a non-empty `command`".into());
+        } else if m == "lexing error" {
+            help.push(
+                "a statement starts with a keyword or a variable name, and names may use only \
+                 ASCII letters, digits, `_`, `-` and `.`"
+                    .into(),
+            );
         } else if m.starts_with("tabs are not allowed") {
             help.push("indent with spaces".into());
         } else if m.starts_with("bad $-escape") {

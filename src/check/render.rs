@@ -65,10 +65,18 @@ impl<'m> Sources<'m> {
     }
 
     /// The span as a range that is valid in the display text.
+    /// The range is widened to character boundaries: a span may start or
+    /// end inside a multi-byte character (ninja counts bytes).
     fn range(&self, span: Span) -> std::ops::Range<usize> {
-        let len = self.text(span.source).map_or(0, |t| t.len());
-        let start = (span.start as usize).min(len);
-        let end = (span.end as usize).clamp(start, len);
+        let text = self.text(span.source).unwrap_or("");
+        let mut start = (span.start as usize).min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (span.end as usize).clamp(start, text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
         start..end
     }
 }
