@@ -507,11 +507,11 @@ impl<'a> Cx<'a> {
                             candidates.push(k.name().as_bytes().to_vec());
                         }
                     }
-                    let mut scopes_seen = vec![rule.scope];
+                    let mut scopes_seen = std::collections::BTreeSet::from([rule.scope]);
                     for &e in edges {
                         let edge = &self.graph.edges[e];
                         candidates.extend(edge.bindings.iter().map(|b| b.name.to_vec()));
-                        scopes_seen.push(edge.scope);
+                        scopes_seen.insert(edge.scope);
                     }
                     for scope in scopes_seen {
                         candidates.extend(self.visible_names(scope, u32::MAX));
@@ -1076,7 +1076,13 @@ impl<'a> Cx<'a> {
                 "when `{needed_by}` is built, ninja stops with `'{path}', needed by '{needed_by}', \
                  missing and no known rule to make it`"
             ));
-            if let Some(fix) = did_you_mean(&file.path, &produced) {
+            // Suggestions compare against every output: only for the first few.
+            let suggestion = if found.len() < 50 {
+                did_you_mean(&file.path, &produced)
+            } else {
+                None
+            };
+            if let Some(fix) = suggestion {
                 d = d.help(format!("did you mean `{}`?", s(fix)));
             } else {
                 d = d.help("fix the path, or add a build statement that produces it");

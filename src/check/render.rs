@@ -39,10 +39,53 @@ pub fn text_for_display(bytes: &[u8]) -> String {
     out
 }
 
+/// The start offset of every line of a text, for line numbers in
+/// logarithmic time (diagnostics on large manifests are many).
+#[derive(Debug, Default)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    pub fn new(text: &[u8]) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(
+            text.iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex {
+            starts,
+            len: text.len(),
+        }
+    }
+
+    /// The 0-based line containing `offset`.
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset) - 1
+    }
+
+    /// 1-based line and 1-based byte column of `offset`.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.len);
+        let line = self.line(offset);
+        (line + 1, offset - self.starts[line] + 1)
+    }
+
+    /// The byte range of lines `first..=last`, newline of the last included.
+    pub fn lines(&self, first: usize, last: usize) -> std::ops::Range<usize> {
+        let end = self.starts.get(last + 1).copied().unwrap_or(self.len);
+        self.starts[first]..end
+    }
+}
+
 /// A file's display text and name, converted once per render.
 struct Sources<'m> {
     map: &'m SourceMap,
     texts: Vec<Option<String>>,
+    lines: Vec<LineIndex>,
 }
 
 impl<'m> Sources<'m> {
@@ -52,6 +95,10 @@ impl<'m> Sources<'m> {
             texts: map
                 .iter()
                 .map(|(_, f)| f.text.as_deref().map(text_for_display))
+                .collect(),
+            lines: map
+                .iter()
+                .map(|(_, f)| LineIndex::new(f.text.as_deref().unwrap_or(&[])))
                 .collect(),
         }
     }
@@ -146,14 +193,28 @@ fn render_one(
     }
     for file in files {
         let text = sources.text(file).unwrap_or("");
-        let mut snippet = Snippet::source(text).line_start(1).path(sources.name(file));
-        for (l, primary) in labels.iter().filter(|(l, _)| l.span.source == file) {
-            let kind = if *primary {
+        let in_file: Vec<_> = labels
+            .iter()
+            .filter(|(l, _)| l.span.source == file)
+            .map(|(l, primary)| (sources.range(l.span), *l, *primary))
+            .collect();
+        // Only the lines from the first to the last label go to the
+        // renderer, which would otherwise scan the whole file each time.
+        let index = &sources.lines[file.0 as usize];
+        let first = index.line(in_file.iter().map(|(r, _, _)| r.start).min().unwrap_or(0));
+        let last = index.line(in_file.iter().map(|(r, _, _)| r.end).max().unwrap_or(0));
+        let shown = index.lines(first, last);
+        let mut snippet = Snippet::source(&text[shown.clone()])
+            .line_start(first + 1)
+            .path(sources.name(file));
+        for (range, l, primary) in in_file {
+            let kind = if primary {
                 AnnotationKind::Primary
             } else {
                 AnnotationKind::Context
             };
-            snippet = snippet.annotation(kind.span(sources.range(l.span)).label(l.text.as_str()));
+            let range = range.start - shown.start..range.end - shown.start;
+            snippet = snippet.annotation(kind.span(range).label(l.text.as_str()));
         }
         group = group.element(snippet);
     }
@@ -219,12 +280,14 @@ pub struct JsonDiagnostic {
     pub help: Vec<String>,
 }
 
-fn location(map: &SourceMap, span: Span) -> JsonLocation {
-    let lc = map.line_col(span);
+fn location(map: &SourceMap, lines: &[LineIndex], span: Span) -> JsonLocation {
+    let (line, column) = lines
+        .get(span.source.0 as usize)
+        .map_or((1, 1), |index| index.line_col(span.start as usize));
     JsonLocation {
         file: String::from_utf8_lossy(&map.get(span.source).name).into_owned(),
-        line: lc.map_or(1, |l| l.line),
-        column: lc.map_or(1, |l| l.col + 1),
+        line,
+        column,
         span: JsonSpan {
             start: span.start as usize,
             end: span.end as usize,
@@ -232,12 +295,19 @@ fn location(map: &SourceMap, span: Span) -> JsonLocation {
     }
 }
 
+/// Line indexes for every file of a source map, for [`to_json`].
+pub fn line_indexes(map: &SourceMap) -> Vec<LineIndex> {
+    map.iter()
+        .map(|(_, f)| LineIndex::new(f.text.as_deref().unwrap_or(&[])))
+        .collect()
+}
+
 /// Converts one diagnostic for JSON output.
-pub fn to_json(map: &SourceMap, d: &Diagnostic) -> JsonDiagnostic {
+pub fn to_json(map: &SourceMap, lines: &[LineIndex], d: &Diagnostic) -> JsonDiagnostic {
     let primary = d
         .primary
         .as_ref()
-        .map(|l| (location(map, l.span), l.text.clone()));
+        .map(|l| (location(map, lines, l.span), l.text.clone()));
     let (file, line, column, span, label) = match primary {
         Some((loc, text)) => (
             Some(loc.file),
@@ -263,7 +333,7 @@ pub fn to_json(map: &SourceMap, d: &Diagnostic) -> JsonDiagnostic {
             .secondary
             .iter()
             .map(|l| JsonLabel {
-                location: location(map, l.span),
+                location: location(map, lines, l.span),
                 label: l.text.clone(),
             })
             .collect(),
@@ -275,8 +345,9 @@ pub fn to_json(map: &SourceMap, d: &Diagnostic) -> JsonDiagnostic {
 /// JSON Lines: one object per diagnostic, each on its own line.
 pub fn json_lines(report: &Report) -> String {
     let mut out = String::new();
+    let lines = line_indexes(&report.loaded.sources);
     for d in &report.diagnostics {
-        let json = to_json(&report.loaded.sources, d);
+        let json = to_json(&report.loaded.sources, &lines, d);
         out.push_str(&serde_json::to_string(&json).expect("diagnostics serialize"));
         out.push('\n');
     }

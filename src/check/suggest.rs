@@ -47,6 +47,10 @@ where
         if candidate == name || candidate.is_empty() {
             continue;
         }
+        // The distance is at least the difference in length.
+        if candidate.len().abs_diff(name.len()) > limit {
+            continue;
+        }
         let distance = if candidate.eq_ignore_ascii_case(name) {
             0
         } else {
