@@ -260,7 +260,10 @@ impl Report {
 
 /// Loads `path` through `reader` and runs every lint.
 pub fn check(reader: &mut dyn FileReader, path: &[u8], disk: &dyn Disk) -> Report {
-    let options = LoadOptions { keep_sources: true };
+    let options = LoadOptions {
+        keep_sources: true,
+        ..LoadOptions::default()
+    };
     let (loaded, load_error) = match crate::load::load(reader, path, &options) {
         Ok(loaded) => (loaded, None),
         Err((e, loaded)) => (loaded, Some(e)),
