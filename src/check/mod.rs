@@ -304,7 +304,12 @@ pub enum Deny {
 
 /// Lint a ninja manifest, or explain where an edge's variables come from.
 #[derive(Debug, clap::Parser)]
-#[command(name = "n2ref check", disable_version_flag = true)]
+#[command(
+    name = "n2ref check",
+    bin_name = "n2ref check",
+    disable_version_flag = true,
+    after_long_help = lint_table()
+)]
 pub struct CheckArgs {
     /// The manifest to check.
     #[arg(default_value = "build.ninja")]
@@ -323,6 +328,24 @@ pub struct CheckArgs {
     /// always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+/// The lints, one per line, for `--help`.
+fn lint_table() -> String {
+    let mut out = String::from("Lints (see spec/check.md):\n");
+    for lint in ALL_LINTS {
+        out.push_str(&format!(
+            "  {}  {:<8} {:<22} {}\n",
+            lint.code,
+            lint.severity.as_str(),
+            lint.name,
+            lint.summary
+        ));
+    }
+    out.push_str(
+        "\nExit status: 0 clean or only warnings, 1 warnings with --deny warnings, 2 errors.",
+    );
+    out
 }
 
 /// When to colour human output.

@@ -136,3 +136,64 @@ pub fn stmt_span(stmt: &Stmt<'_>) -> Span {
         Stmt::Include(i) => i.span,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{LoadOptions, MemoryReader, load};
+
+    /// The walker numbers statements and assigns scopes exactly as the
+    /// loader did: every top-level assignment it sees is recorded in the
+    /// same scope with the same statement number.
+    #[test]
+    fn matches_the_loader() {
+        let mut reader = MemoryReader::new(&[
+            (
+                "build.ninja",
+                "a = 1\ninclude inc.ninja\nsubninja sub.ninja\nb = 2\nsubninja sub2.ninja\nc = 3\n",
+            ),
+            ("inc.ninja", "i = 1\nsubninja sub3.ninja\nj = 2\n"),
+            ("sub.ninja", "s = 1\ninclude sinc.ninja\nt = 2\n"),
+            ("sinc.ninja", "u = 1\n"),
+            ("sub2.ninja", "v = 1\n"),
+            ("sub3.ninja", "w = 1\n"),
+        ]);
+        let options = LoadOptions {
+            keep_sources: true,
+            ..LoadOptions::default()
+        };
+        let loaded = load(&mut reader, b"build.ninja", &options).unwrap();
+        let stmts = walk(&loaded, None);
+        let mut seen = 0;
+        for ctx in &stmts {
+            let Stmt::Binding(b) = &ctx.stmt else {
+                continue;
+            };
+            let scope = loaded.graph.scopes.get(ctx.scope);
+            let (_, list) = scope.vars().find(|(n, _)| *n == b.name).expect("assigned");
+            assert!(
+                list.iter().any(|a| a.span == b.span && a.seq == ctx.seq),
+                "{} in scope {}",
+                String::from_utf8_lossy(b.name),
+                ctx.scope.0
+            );
+            assert!(ctx.evaluated);
+            seen += 1;
+        }
+        assert_eq!(seen, 10);
+    }
+
+    #[test]
+    fn statements_after_a_load_error_are_not_evaluated() {
+        let mut reader =
+            MemoryReader::new(&[("build.ninja", "a = 1\nbuild x: nosuchrule\nb = 2\n")]);
+        let options = LoadOptions {
+            keep_sources: true,
+            ..LoadOptions::default()
+        };
+        let (error, loaded) = load(&mut reader, b"build.ninja", &options).unwrap_err();
+        let stmts = walk(&loaded, Some(&error));
+        let evaluated: Vec<bool> = stmts.iter().map(|c| c.evaluated).collect();
+        assert_eq!(evaluated, [true, true, false]);
+    }
+}
