@@ -61,8 +61,13 @@ pub struct Explanation {
 }
 
 /// Runs `--explain` on a report; returns the exit status.
+///
+/// When the manifest does not load, its diagnostics are printed instead
+/// (human text ending in `cannot explain: ...`, or JSON Lines). An unknown
+/// target is `error: ...` in human form and `{"error": "..."}` in JSON.
 pub fn run(
     report: &Report,
+    manifest: &[u8],
     arg: &[u8],
     format: Format,
     style: render::Style,
@@ -70,10 +75,12 @@ pub fn run(
 ) -> u8 {
     if report.load_error.is_some() {
         let _ = match format {
-            Format::Human => out.write_all(render::human(report, b"manifest", style).as_bytes()),
+            Format::Human => {
+                let text = render::human(report, manifest, style);
+                write!(out, "{text}cannot explain: the manifest does not load\n")
+            }
             Format::Json => out.write_all(render::json_lines(report).as_bytes()),
         };
-        let _ = writeln!(out, "cannot explain: the manifest does not load");
         return 2;
     }
     match explain(&report.loaded, arg) {
@@ -89,7 +96,10 @@ pub fn run(
             0
         }
         Err(message) => {
-            let _ = writeln!(out, "error: {message}");
+            let _ = match format {
+                Format::Human => writeln!(out, "error: {message}"),
+                Format::Json => writeln!(out, "{}", serde_json::json!({ "error": message })),
+            };
             2
         }
     }

@@ -433,7 +433,14 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> u8 {
         color: args.color.enabled(),
     };
     if let Some(explain) = &args.explain {
-        return explain::run(&report, &os_to_bytes(explain), args.format, style, out);
+        return explain::run(
+            &report,
+            &path,
+            &os_to_bytes(explain),
+            args.format,
+            style,
+            out,
+        );
     }
     let deny_warnings = args.deny.contains(&Deny::Warnings);
     let _ = match args.format {
