@@ -77,7 +77,7 @@ pub fn run(
         let _ = match format {
             Format::Human => {
                 let text = render::human(report, manifest, style);
-                write!(out, "{text}cannot explain: the manifest does not load\n")
+                writeln!(out, "{text}cannot explain: the manifest does not load")
             }
             Format::Json => out.write_all(render::json_lines(report).as_bytes()),
         };
