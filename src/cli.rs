@@ -22,6 +22,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
     match args.get(1).and_then(|a| a.to_str()) {
         Some("build") => run_build(&args[2..]),
+        Some("check") => crate::check::cli_main(&args[1..]),
         Some("conformance") => crate::conformance::cli::main(&args[2..]),
         Some("--version") | Some("-V") => {
             println!("n2ref {}", env!("CARGO_PKG_VERSION"));

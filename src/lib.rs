@@ -6,6 +6,7 @@
 
 pub mod ast;
 pub mod canon;
+pub mod check;
 pub mod cli;
 pub mod densemap;
 pub mod diag;

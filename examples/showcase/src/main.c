@@ -1,0 +1,3 @@
+#include <stdio.h>
+int util(void);
+int main(void) { printf("%d\n", util()); return 0; }
