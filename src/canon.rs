@@ -19,6 +19,14 @@ pub fn canonicalize(path: &mut Vec<u8>) {
     if path.is_empty() || is_already_canonical(path) {
         return;
     }
+    *path = canonical_copy(path);
+}
+
+/// The canonical form, computed component by component.
+fn canonical_copy(path: &[u8]) -> Vec<u8> {
+    if path.is_empty() {
+        return Vec::new();
+    }
     let absolute = path[0] == b'/';
     let mut out: Vec<u8> = Vec::with_capacity(path.len());
     if absolute {
@@ -50,14 +58,21 @@ pub fn canonicalize(path: &mut Vec<u8>) {
     if out.is_empty() {
         out.push(b'.');
     }
-    *path = out;
+    out
 }
 
 /// A fast check for the common case: no `//`, no `.`/`..` components, no
 /// trailing slash. Such a path is returned unchanged.
-fn is_already_canonical(path: &[u8]) -> bool {
+fn is_already_canonical(mut path: &[u8]) -> bool {
     if path.last() == Some(&b'/') && path.len() > 1 {
         return false;
+    }
+    // Leading `../` components of a relative path stay as they are.
+    while let Some(rest) = path.strip_prefix(b"../") {
+        if rest.is_empty() {
+            return false;
+        }
+        path = rest;
     }
     let mut prev_slash = true;
     let mut i = 0;
@@ -90,7 +105,29 @@ fn is_already_canonical(path: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::canonicalize;
+    use super::{canonical_copy, canonicalize, is_already_canonical};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast path agrees with the slow one, and canonical paths are
+        /// fixed points.
+        #[test]
+        fn fast_path_and_idempotence(parts in prop::collection::vec(
+            prop::sample::select(vec!["a", "b.c", ".", "..", "", "...", ".x"]), 1..7),
+            absolute in any::<bool>()) {
+            let mut path = parts.join("/").into_bytes();
+            if absolute {
+                path.insert(0, b'/');
+            }
+            let once = canonical_copy(&path);
+            if is_already_canonical(&path) && !path.is_empty() {
+                prop_assert_eq!(&once, &path);
+            }
+            let mut twice = once.clone();
+            canonicalize(&mut twice);
+            prop_assert_eq!(twice, once);
+        }
+    }
 
     fn canon(s: &str) -> String {
         let mut p = s.as_bytes().to_vec();

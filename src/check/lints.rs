@@ -559,6 +559,18 @@ impl<'a> Cx<'a> {
             let edges = self.edges_of(id);
             let mut chain: Option<Vec<Vec<u8>>> = None;
             let mut affected = 0;
+            // A cycle needs a rule binding that refers to a name the rule
+            // binds; without one no edge can hit a cycle, whatever it binds.
+            let refers_to_own_binding = RuleKey::ALL.iter().any(|&key| {
+                rule.binding(key).is_some_and(|b| {
+                    b.value
+                        .var_refs()
+                        .any(|(name, _)| rule.binding_by_name(name).is_some())
+                })
+            });
+            if !refers_to_own_binding {
+                continue;
+            }
             if edges.is_empty() {
                 chain = static_rule_cycle(rule);
             } else {
@@ -1037,13 +1049,16 @@ impl<'a> Cx<'a> {
     /// [check.missing-input]
     fn missing_inputs(&mut self) {
         let graph = self.graph;
-        let mut produced: Vec<&[u8]> = graph
-            .files
-            .iter()
-            .filter(|(_, f)| f.in_edge.is_some())
-            .map(|(_, f)| &*f.path)
-            .collect();
-        produced.sort();
+        // Likely corrections of a path are in its directory or share its
+        // file name: index the produced paths both ways, so a suggestion
+        // costs a few comparisons, not one per file of the graph.
+        let mut by_dir: HashMap<&[u8], Vec<&[u8]>> = HashMap::new();
+        let mut by_name: HashMap<&[u8], Vec<&[u8]>> = HashMap::new();
+        for file in graph.files.values().filter(|f| f.in_edge.is_some()) {
+            let (dir, name) = split_dir(&file.path);
+            by_dir.entry(dir).or_default().push(&file.path);
+            by_name.entry(name).or_default().push(&file.path);
+        }
         let mut found = Vec::new();
         for (id, file) in graph.files.iter() {
             if file.in_edge.is_some() {
@@ -1078,12 +1093,18 @@ impl<'a> Cx<'a> {
             ));
             // Suggestions compare against every output: only for the first few.
             let suggestion = if found.len() < 50 {
-                did_you_mean(&file.path, &produced)
+                let (dir, name) = split_dir(&file.path);
+                let mut candidates: Vec<&[u8]> = Vec::new();
+                candidates.extend(by_dir.get(dir).into_iter().flatten());
+                candidates.extend(by_name.get(name).into_iter().flatten());
+                candidates.sort();
+                candidates.dedup();
+                did_you_mean(&file.path, &candidates).map(<[u8]>::to_vec)
             } else {
                 None
             };
             if let Some(fix) = suggestion {
-                d = d.help(format!("did you mean `{}`?", s(fix)));
+                d = d.help(format!("did you mean `{}`?", s(&fix)));
             } else {
                 d = d.help("fix the path, or add a build statement that produces it");
             }
@@ -1410,5 +1431,13 @@ mod tests {
         assert!(!has_unquoted(b"cat \"a b\" > out", b"a b"));
         assert!(has_unquoted(b"cat 'x' a b", b"a b"));
         assert!(!has_unquoted(b"cat a\\ b", b"a b"));
+    }
+}
+
+/// A path's directory part and file name (`a/b/c.h` → `a/b`, `c.h`).
+fn split_dir(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (&[], path),
     }
 }
