@@ -1420,6 +1420,14 @@ pub(crate) fn has_unquoted(command: &[u8], needle: &[u8]) -> bool {
     false
 }
 
+/// A path's directory part and file name (`a/b/c.h` → `a/b`, `c.h`).
+fn split_dir(path: &[u8]) -> (&[u8], &[u8]) {
+    match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (&[], path),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::has_unquoted;
@@ -1431,13 +1439,5 @@ mod tests {
         assert!(!has_unquoted(b"cat \"a b\" > out", b"a b"));
         assert!(has_unquoted(b"cat 'x' a b", b"a b"));
         assert!(!has_unquoted(b"cat a\\ b", b"a b"));
-    }
-}
-
-/// A path's directory part and file name (`a/b/c.h` → `a/b`, `c.h`).
-fn split_dir(path: &[u8]) -> (&[u8], &[u8]) {
-    match path.iter().rposition(|&b| b == b'/') {
-        Some(i) => (&path[..i], &path[i + 1..]),
-        None => (&[], path),
     }
 }
