@@ -20,27 +20,23 @@ pub struct Binding<'a> {
     pub error_at: usize,
 }
 
-/// `rule NAME` followed by indented bindings.
+/// `rule NAME` or `pool NAME`, followed by indented bindings.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RuleStmt<'a> {
+pub struct BlockStmt<'a> {
     pub name: &'a [u8],
     pub name_span: Span,
-    /// Where `duplicate rule` is reported (the newline after the name).
+    /// Where `duplicate rule`/`duplicate pool` is reported (the newline
+    /// after the name).
     pub header_end: usize,
     pub bindings: Vec<Binding<'a>>,
-    /// Where errors about the rule as a whole are reported (the token after it).
+    /// Where errors about the block as a whole are reported (the token after it).
     pub end: usize,
 }
 
-/// `pool NAME` followed by indented bindings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PoolStmt<'a> {
-    pub name: &'a [u8],
-    pub name_span: Span,
-    pub header_end: usize,
-    pub bindings: Vec<Binding<'a>>,
-    pub end: usize,
-}
+/// A `rule` statement.
+pub type RuleStmt<'a> = BlockStmt<'a>;
+/// A `pool` statement.
+pub type PoolStmt<'a> = BlockStmt<'a>;
 
 /// One path on a `build` or `default` line.
 #[derive(Clone, Debug, PartialEq, Eq)]

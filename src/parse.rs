@@ -396,8 +396,8 @@ impl<'a> Parser<'a> {
             let parsed = match token {
                 Token::Newline => continue,
                 Token::Eof => return None,
-                Token::Pool => self.parse_pool(),
-                Token::Rule => self.parse_rule(),
+                Token::Pool => self.parse_named_block("expected pool name", Stmt::Pool),
+                Token::Rule => self.parse_named_block("expected rule name", Stmt::Rule),
                 Token::Build => self.parse_build(stmt_start),
                 Token::Default => self.parse_default(stmt_start),
                 Token::Include | Token::Subninja => {
@@ -464,34 +464,19 @@ impl<'a> Parser<'a> {
         Ok((name, name_span, self.last_token.unwrap_or(0)))
     }
 
-    fn parse_rule(&mut self) -> Parsed<'a> {
-        let (name, name_span, header_end) = match self.parse_block_header("expected rule name") {
+    /// `rule NAME` or `pool NAME` and its block; `make` picks the statement.
+    fn parse_named_block(
+        &mut self,
+        missing: &str,
+        make: fn(BlockStmt<'a>) -> Stmt<'a>,
+    ) -> Parsed<'a> {
+        let (name, name_span, header_end) = match self.parse_block_header(missing) {
             Ok(h) => h,
             Err(e) => return fail(e),
         };
         let (bindings, error) = split(self.parse_block());
         let end = self.last_token.unwrap_or(0);
-        let stmt = Stmt::Rule(RuleStmt {
-            name,
-            name_span,
-            header_end,
-            bindings,
-            end,
-        });
-        Parsed {
-            stmt: Some(stmt),
-            error,
-        }
-    }
-
-    fn parse_pool(&mut self) -> Parsed<'a> {
-        let (name, name_span, header_end) = match self.parse_block_header("expected pool name") {
-            Ok(h) => h,
-            Err(e) => return fail(e),
-        };
-        let (bindings, error) = split(self.parse_block());
-        let end = self.last_token.unwrap_or(0);
-        let stmt = Stmt::Pool(PoolStmt {
+        let stmt = make(BlockStmt {
             name,
             name_span,
             header_end,

@@ -5,7 +5,6 @@ use std::collections::HashSet;
 
 use super::{ToolContext, ToolResult, collect_targets, puts};
 use crate::expand::edge_command;
-use crate::getopt::{Opt, getopt};
 use crate::graph::{EdgeId, Graph};
 
 const USAGE: &str = "usage: ninja -t commands [options] [targets]\n\
@@ -14,22 +13,10 @@ options:\n\
 \x20 -s     only print the final command to build [target], not the whole chain\n";
 
 pub fn commands(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let (opts, targets) = getopt("commands", args, "hs", &[], |_| false);
-    let mut single = false;
-    for opt in opts {
-        match opt {
-            Opt::Flag('s', _) => single = true,
-            Opt::Invalid(msg) => {
-                writeln!(cx.err, "{msg}")?;
-                cx.out.write_all(USAGE.as_bytes())?;
-                return Ok(1);
-            }
-            _ => {
-                cx.out.write_all(USAGE.as_bytes())?;
-                return Ok(1);
-            }
-        }
-    }
+    let Some((flags, targets)) = cx.options("commands", args, "hs", &[], USAGE)? else {
+        return Ok(1);
+    };
+    let single = flags.iter().any(|(c, _)| *c == 's');
     let files = match collect_targets(cx.graph, &targets) {
         Ok(f) => f,
         Err(e) => return cx.error(&e),

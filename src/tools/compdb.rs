@@ -5,7 +5,6 @@ use std::collections::HashSet;
 
 use super::{ToolContext, ToolResult, collect_target};
 use crate::expand::{Escape, edge_binding, edge_binding_escaped, edge_command};
-use crate::getopt::{Opt, getopt};
 use crate::graph::{EdgeId, FileId, Graph, PHONY_RULE};
 
 const USAGE: &str = "usage: ninja -t compdb [options] [rules]\n\
@@ -19,30 +18,20 @@ options:\n\
 \x20 -h     display this help message\n\
 \x20 -x     expand @rspfile style response file invocations\n";
 
-/// Parses `-x`/`-h`; `None` means print the usage.
+/// Parses `-x`/`-h`; `None` once the usage is printed.
 fn parse_options(
     cx: &mut ToolContext<'_>,
     tool: &str,
     args: &[String],
+    usage: &str,
 ) -> std::io::Result<Option<(bool, Vec<String>)>> {
-    let (opts, rest) = getopt(tool, args, "hx", &[], |_| false);
-    let mut expand = false;
-    for opt in opts {
-        match opt {
-            Opt::Flag('x', _) => expand = true,
-            Opt::Invalid(msg) => {
-                writeln!(cx.err, "{msg}")?;
-                return Ok(None);
-            }
-            _ => return Ok(None),
-        }
-    }
-    Ok(Some((expand, rest)))
+    Ok(cx
+        .options(tool, args, "hx", &[], usage)?
+        .map(|(flags, rest)| (flags.iter().any(|(c, _)| *c == 'x'), rest)))
 }
 
 pub fn compdb(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let Some((expand, rules)) = parse_options(cx, "compdb", args)? else {
-        cx.out.write_all(USAGE.as_bytes())?;
+    let Some((expand, rules)) = parse_options(cx, "compdb", args, USAGE)? else {
         return Ok(1);
     };
     let graph = cx.graph;
@@ -67,8 +56,7 @@ pub fn compdb(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
 }
 
 pub fn compdb_targets(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let Some((expand, targets)) = parse_options(cx, "compdb-targets", args)? else {
-        cx.out.write_all(TARGETS_USAGE.as_bytes())?;
+    let Some((expand, targets)) = parse_options(cx, "compdb-targets", args, TARGETS_USAGE)? else {
         return Ok(1);
     };
     if targets.is_empty() {

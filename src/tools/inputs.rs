@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::{ToolContext, ToolResult, collect_targets};
-use crate::getopt::{LongOpt, Opt, getopt};
+use crate::getopt::LongOpt;
 use crate::graph::{FileId, Graph, PHONY_RULE};
 use crate::shell_escape::push_shell_escaped;
 
@@ -27,24 +27,11 @@ const LONGS: &[LongOpt] = &[
 ];
 
 pub fn inputs(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let (opts, targets) = getopt("inputs", args, "h0Ed", LONGS, |_| false);
-    let (mut print0, mut escape, mut dependency_order) = (false, true, false);
-    for opt in opts {
-        match opt {
-            Opt::Flag('d', _) => dependency_order = true,
-            Opt::Flag('E', _) => escape = false,
-            Opt::Flag('0', _) => print0 = true,
-            Opt::Invalid(msg) => {
-                writeln!(cx.err, "{msg}")?;
-                cx.out.write_all(USAGE.as_bytes())?;
-                return Ok(1);
-            }
-            _ => {
-                cx.out.write_all(USAGE.as_bytes())?;
-                return Ok(1);
-            }
-        }
-    }
+    let Some((flags, targets)) = cx.options("inputs", args, "h0Ed", LONGS, USAGE)? else {
+        return Ok(1);
+    };
+    let has = |flag: char| flags.iter().any(|(c, _)| *c == flag);
+    let (print0, escape, dependency_order) = (has('0'), !has('E'), has('d'));
     let files = match collect_targets(cx.graph, &targets) {
         Ok(f) => f,
         Err(e) => return cx.error(&e),
@@ -86,21 +73,17 @@ const MULTI_LONGS: &[LongOpt] = &[
 /// `-t multi-inputs [-d DELIM] [-0] [targets]`: like `inputs`, per target,
 /// unescaped, in dependency order (`[tools.multi-inputs.format]`).
 pub fn multi_inputs(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let (opts, targets) = getopt("multi-inputs", args, "d:h0", MULTI_LONGS, |_| false);
+    let Some((flags, targets)) =
+        cx.options("multi-inputs", args, "d:h0", MULTI_LONGS, MULTI_USAGE)?
+    else {
+        return Ok(1);
+    };
     let (mut delimiter, mut terminator) = (b"\t".to_vec(), b'\n');
-    for opt in opts {
-        match opt {
-            Opt::Flag('d', Some(d)) => delimiter = d.into_bytes(),
-            Opt::Flag('0', _) => terminator = 0,
-            Opt::Invalid(msg) => {
-                writeln!(cx.err, "{msg}")?;
-                cx.out.write_all(MULTI_USAGE.as_bytes())?;
-                return Ok(1);
-            }
-            _ => {
-                cx.out.write_all(MULTI_USAGE.as_bytes())?;
-                return Ok(1);
-            }
+    for (flag, value) in flags {
+        match (flag, value) {
+            ('d', Some(d)) => delimiter = d.into_bytes(),
+            ('0', _) => terminator = 0,
+            _ => {}
         }
     }
     let files = match collect_targets(cx.graph, &targets) {

@@ -15,6 +15,7 @@ use std::io::{self, Write};
 
 use crate::canon::canonicalize;
 use crate::edit_distance::suggest;
+use crate::getopt::{LongOpt, Opt, getopt};
 use crate::graph::{FileId, Graph};
 
 pub use commands::commands;
@@ -41,6 +42,37 @@ impl ToolContext<'_> {
     pub fn error(&mut self, message: &str) -> ToolResult {
         writeln!(self.err, "ninja: error: {message}")?;
         Ok(1)
+    }
+
+    /// Reads a tool's options as GNU getopt does (the tool's name is its
+    /// `argv[0]`, `[tools.invoke.getopt]`). `-h` or a bad option prints
+    /// `usage` on stdout (and getopt's complaint on stderr) and gives `None`:
+    /// the tool then exits with status 1.
+    pub fn options(
+        &mut self,
+        tool: &str,
+        args: &[String],
+        shorts: &str,
+        longs: &[LongOpt],
+        usage: &str,
+    ) -> io::Result<Option<(Vec<(char, Option<String>)>, Vec<String>)>> {
+        let (opts, operands) = getopt(tool, args, shorts, longs, |_| false);
+        let mut flags = Vec::new();
+        for opt in opts {
+            match opt {
+                Opt::Flag(c, value) if c != 'h' => flags.push((c, value)),
+                Opt::Invalid(message) => {
+                    writeln!(self.err, "{message}")?;
+                    self.out.write_all(usage.as_bytes())?;
+                    return Ok(None);
+                }
+                _ => {
+                    self.out.write_all(usage.as_bytes())?;
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some((flags, operands)))
     }
 
     /// Prints `ninja: fatal: MESSAGE` and returns status 1.

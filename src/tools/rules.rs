@@ -2,7 +2,6 @@
 //! (`[tools.rules.list]`).
 
 use super::{ToolContext, ToolResult};
-use crate::getopt::{Opt, getopt};
 
 const USAGE: &str = "usage: ninja -t rules [options]\n\
 \n\
@@ -11,22 +10,10 @@ options:\n\
 \x20 -h     print this message\n";
 
 pub fn rules(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
-    let (opts, _) = getopt("rules", args, "hd", &[], |_| false);
-    let mut describe = false;
-    for opt in opts {
-        match opt {
-            Opt::Flag('d', _) => describe = true,
-            Opt::Invalid(msg) => {
-                writeln!(cx.err, "{msg}")?;
-                cx.out.write_all(USAGE.as_bytes())?;
-                return Ok(1);
-            }
-            _ => {
-                cx.out.write_all(USAGE.as_bytes())?;
-                return Ok(1);
-            }
-        }
-    }
+    let Some((flags, _)) = cx.options("rules", args, "hd", &[], USAGE)? else {
+        return Ok(1);
+    };
+    let describe = flags.iter().any(|(c, _)| *c == 'd');
     let graph = cx.graph;
     let root = graph.scopes.get(graph.scopes.root());
     let mut rules: Vec<_> = root.rules().collect();
