@@ -25,6 +25,10 @@ pub use query::query;
 pub use rules::rules;
 pub use targets::targets;
 
+/// A tool's parsed command line: its flags (letter and argument) and its
+/// operands.
+pub type ToolArgs = (Vec<(char, Option<String>)>, Vec<String>);
+
 /// What a tool needs: the graph and the output streams.
 pub struct ToolContext<'a> {
     pub graph: &'a Graph,
@@ -55,7 +59,7 @@ impl ToolContext<'_> {
         shorts: &str,
         longs: &[LongOpt],
         usage: &str,
-    ) -> io::Result<Option<(Vec<(char, Option<String>)>, Vec<String>)>> {
+    ) -> io::Result<Option<ToolArgs>> {
         let (opts, operands) = getopt(tool, args, shorts, longs, |_| false);
         let mut flags = Vec::new();
         for opt in opts {
