@@ -15,7 +15,7 @@ use std::fmt;
 use crate::define_id;
 use crate::densemap::DenseMap;
 use crate::graph::RuleId;
-use crate::source::{SourceId, Span};
+use crate::source::{SourceId, SourceMap, Span};
 
 define_id!(
     /// A file scope: the root `build.ninja` scope or one per `subninja`.
@@ -180,9 +180,49 @@ impl Scopes {
         }
     }
 
-    /// Prints the scopes as data: one block per scope, variables sorted.
-    pub fn dump(&self) -> String {
-        self.to_string()
+    /// The scopes as text, with file names and the line of each variable's
+    /// last assignment: what `n2ref check --scopes` prints.
+    pub fn describe(&self, sources: &SourceMap) -> Vec<u8> {
+        let name = |id: SourceId| String::from_utf8_lossy(&sources.get(id).name).into_owned();
+        let at = |span: Span| match sources.line_col(span) {
+            Some(lc) => format!("{}:{}", name(span.source), lc.line),
+            None => name(span.source),
+        };
+        let mut out = String::new();
+        for (id, scope) in self.scopes.iter() {
+            let file = scope.source.map(&name).unwrap_or_default();
+            match (scope.parent, scope.created_by) {
+                (Some(parent), Some(by)) => out.push_str(&format!(
+                    "scope {} ({file}, subninja at {}, child of scope {}):\n",
+                    id.0,
+                    at(by),
+                    parent.0
+                )),
+                _ => out.push_str(&format!("scope {} ({file}, root):\n", id.0)),
+            }
+            let mut vars: Vec<_> = scope.vars().collect();
+            vars.sort_by(|a, b| a.0.cmp(b.0));
+            for (var, assignments) in vars {
+                if let Some(last) = assignments.last() {
+                    out.push_str(&format!(
+                        "  {} = {}    # {}{}\n",
+                        String::from_utf8_lossy(var),
+                        String::from_utf8_lossy(&last.value),
+                        at(last.span),
+                        match assignments.len() {
+                            1 => String::new(),
+                            n => format!(", assigned {n} times"),
+                        }
+                    ));
+                }
+            }
+            let mut rules: Vec<_> = scope.rules().map(|(n, _)| n).collect();
+            rules.sort();
+            for rule in rules {
+                out.push_str(&format!("  rule {}\n", String::from_utf8_lossy(rule)));
+            }
+        }
+        out.into_bytes()
     }
 }
 

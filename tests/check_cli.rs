@@ -166,3 +166,29 @@ fn showcase() {
     assert_eq!(o.status.code(), Some(2));
     insta::assert_snapshot!("showcase_errors", stdout(&o));
 }
+
+/// `--scopes` prints the file scopes as data: the root, a subninja's child
+/// scope with its own value shadowing the parent's, and where each value
+/// was last assigned.
+#[test]
+fn scopes_are_printed() {
+    let d = dir_with(&[
+        (
+            "build.ninja",
+            "x = 1\nx = ${x}2\nrule r\n  command = echo $x\nsubninja sub.ninja\n",
+        ),
+        ("sub.ninja", "x = child\nbuild o: r\n"),
+    ]);
+    let o = n2ref(d.path(), &["--scopes"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        stdout(&o),
+        "scope 0 (build.ninja, root):\n  x = 12    # build.ninja:2, assigned 2 times\n  rule phony\n  rule r\n\
+         scope 1 (sub.ninja, subninja at build.ninja:5, child of scope 0):\n  x = child    # sub.ninja:1\n"
+    );
+}

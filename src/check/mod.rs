@@ -324,6 +324,11 @@ pub struct CheckArgs {
     /// of each of its variables (or only of VAR).
     #[arg(long, value_name = "TARGET[:VAR]")]
     pub explain: Option<OsString>,
+    /// Instead of linting, print the file scopes as the loader left them:
+    /// each scope's file, parent, variables (with where they were last
+    /// assigned) and rules.
+    #[arg(long, conflicts_with = "explain")]
+    pub scopes: bool,
     /// Colour: auto (when stdout is a terminal and NO_COLOR is unset),
     /// always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -441,6 +446,10 @@ pub fn run(args: &CheckArgs, out: &mut dyn Write) -> u8 {
             style,
             out,
         );
+    }
+    if args.scopes {
+        let _ = out.write_all(&report.loaded.graph.scopes.describe(&report.loaded.sources));
+        return report.exit_code(false);
     }
     let deny_warnings = args.deny.contains(&Deny::Warnings);
     let _ = match args.format {
