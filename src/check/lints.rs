@@ -17,13 +17,32 @@ use crate::source::{SourceId, Span};
 
 /// Runs every lint and returns the diagnostics, unsorted.
 pub fn run(loaded: &Loaded, error: Option<&LoadError>, disk: &dyn Disk) -> Vec<Diagnostic> {
-    let stmts = walk(loaded, error);
+    // Which inputs are missing on disk is a question for the file system;
+    // ask it while the statements are re-read.
+    let graph = &loaded.graph;
+    let (stmts, missing) = std::thread::scope(|s| {
+        let missing = s.spawn(|| {
+            graph
+                .files
+                .iter()
+                .filter(|(_, f)| f.in_edge.is_none())
+                .filter(|(_, f)| !f.out_edges.is_empty() || !f.validation_out_edges.is_empty())
+                .filter(|(_, f)| !disk.exists(&f.path))
+                .map(|(id, _)| id)
+                .collect::<HashSet<FileId>>()
+        });
+        let stmts = walk(loaded, error);
+        (
+            stmts,
+            missing.join().expect("the file system thread panicked"),
+        )
+    });
     let mut cx = Cx {
         loaded,
         graph: &loaded.graph,
         stmts,
         error,
-        disk,
+        missing,
         out: Vec::new(),
         edges_by_rule: HashMap::new(),
         builds: HashMap::new(),
@@ -68,7 +87,8 @@ struct Cx<'a> {
     graph: &'a Graph,
     stmts: Vec<StmtCtx<'a>>,
     error: Option<&'a LoadError>,
-    disk: &'a dyn Disk,
+    /// Inputs no edge produces that are not on disk.
+    missing: HashSet<FileId>,
     out: Vec<Diagnostic>,
     edges_by_rule: HashMap<RuleId, Vec<EdgeId>>,
     /// Build statements by their span (an edge's `span`), as indices into `stmts`.
@@ -1068,7 +1088,7 @@ impl<'a> Cx<'a> {
             else {
                 continue;
             };
-            if self.disk.exists(&file.path) {
+            if !self.missing.contains(&id) {
                 continue;
             }
             let path = s(&file.path);

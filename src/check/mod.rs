@@ -184,7 +184,7 @@ impl Diagnostic {
 
 /// Answers whether a path named in the manifest exists. Paths are as the
 /// manifest spells them (relative to ninja's working directory).
-pub trait Disk {
+pub trait Disk: Sync {
     fn exists(&self, path: &[u8]) -> bool;
 }
 
