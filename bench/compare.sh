@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compare manifest loading of n2ref against real ninja on a generated,
-# Chromium-sized build tree.  See bench/README.md for the methodology.
+# Chromium-sized checkout: source files in BENCH_OUT, the build tree in
+# BENCH_OUT/out/Release.  See bench/README.md for the methodology.
 #
 # usage: bench/compare.sh [--write] [--ninja-only] [--regen]
 #   --write       append the results as a dated section to bench/RESULTS.md
@@ -11,7 +12,9 @@
 #   NINJA [ninja]         the reference ninja binary
 #   N2REF [built here]    a prebuilt n2ref binary; skips `cargo build --release`
 #   TARGETS [2000] SEED [1]   generator parameters
-#   BENCH_OUT [bench/out/chromium]   where the tree is generated
+#   BENCH_OUT [bench/out/chromium]   the generated source root; the build
+#                         directory is BENCH_OUT/out/Release (gen_manifest.py
+#                         --out BENCH_OUT/out/Release --sources)
 #   RUNS [10] WARMUP [3]  hyperfine runs / warmup runs per command
 #   RSS_RUNS [3]          runs per command under /usr/bin/time for max RSS
 set -euo pipefail
@@ -24,7 +27,7 @@ for arg in "$@"; do
     --write) WRITE=1 ;;
     --ninja-only) NINJA_ONLY=1 ;;
     --regen) REGEN=1 ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "compare.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -33,6 +36,7 @@ NINJA=${NINJA:-ninja}
 TARGETS=${TARGETS:-2000}
 SEED=${SEED:-1}
 OUT=${BENCH_OUT:-$HERE/out/chromium}
+BUILD=$OUT/out/Release   # ../../x from here is $OUT/x
 RUNS=${RUNS:-10}
 WARMUP=${WARMUP:-3}
 RSS_RUNS=${RSS_RUNS:-3}
@@ -75,21 +79,42 @@ if ! is_elf "$NINJA"; then
 fi
 
 # --- the build tree ------------------------------------------------------
-STAMP="targets=$TARGETS seed=$SEED gen=$(sha256sum "$HERE/gen_manifest.py" | cut -c1-12) "
-if [ "$REGEN" = 1 ] || ! grep -q "^$STAMP" "$OUT/.gen_manifest" 2>/dev/null; then
-  say "generating the tree in $OUT (targets=$TARGETS seed=$SEED)"
-  python3 "$HERE/gen_manifest.py" --out "$OUT" --targets "$TARGETS" --seed "$SEED" >&2
+# Both stamps must match: the build directory's .gen_manifest (parameters,
+# generator version, and sources=N with N > 0, i.e. written with --sources)
+# and the source root's .gen_sources (same run, same build_dir).  A tree in
+# another layout (the old flat one in $OUT, or one without sources) has no
+# such pair and is regenerated.
+GEN=$(sha256sum "$HERE/gen_manifest.py" | cut -c1-12)
+STAMP="targets=$TARGETS seed=$SEED gen=$GEN sources=[1-9][0-9]*"
+stamps_ok() {
+  grep -q "^$STAMP files=" "$BUILD/.gen_manifest" 2>/dev/null &&
+    grep -q "^$STAMP build_dir=out/Release\$" "$OUT/.gen_sources" 2>/dev/null
+}
+if [ "$REGEN" = 1 ] || ! stamps_ok; then
+  if [ -L "$OUT" ]; then
+    # e.g. a link to another worktree's tree: drop the link, not its target.
+    say "removing the symbolic link $OUT -> $(readlink "$OUT")"
+    rm -f "$OUT"
+  fi
+  say "generating the tree: sources in $OUT, build directory $BUILD (targets=$TARGETS seed=$SEED)"
+  python3 "$HERE/gen_manifest.py" --out "$BUILD" --targets "$TARGETS" --seed "$SEED" \
+    --sources >&2
+  stamps_ok || die "the generated tree's stamps do not match what compare.sh expects"
 fi
-NFILES=$(find "$OUT" -name '*.ninja' | wc -l)
-NBYTES=$(find "$OUT" -name '*.ninja' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
-say "tree: $NFILES .ninja files, $NBYTES bytes"
+# -L: count through symbolic links too (a linked $OUT or build directory).
+NFILES=$(find -L "$BUILD" -type f -name '*.ninja' | wc -l)
+NBYTES=$(find -L "$BUILD" -type f -name '*.ninja' -print0 | du -cbL --files0-from=- | tail -1 | cut -f1)
+# Source files: everything in $OUT outside the build directory, minus the stamp.
+NSRC=$(find -L "$OUT" -path "$BUILD" -prune -o -type f ! -name .gen_sources -print | wc -l)
+[ "$NFILES" -gt 0 ] || die "no .ninja files found in $BUILD"
+say "tree: $NFILES .ninja files, $NBYTES bytes; $NSRC source files"
 
 # Warm the page cache and record ninja's view of the tree; the hash is used
 # to check that n2ref prints exactly the same commands.
 say "ninja -t commands all (reference output)"
 SCRATCH=$HERE/out
 mkdir -p "$SCRATCH"
-"$NINJA" -C "$OUT" -t commands all | hash_lines >"$SCRATCH/ninja.sum" ||
+"$NINJA" -C "$BUILD" -t commands all | hash_lines >"$SCRATCH/ninja.sum" ||
   die "ninja failed to load the generated tree"
 read -r NCMDS NINJA_SUM <"$SCRATCH/ninja.sum"
 say "ninja prints $NCMDS commands"
@@ -111,16 +136,16 @@ if [ "$NINJA_ONLY" = 0 ]; then
 
   # Preflight: both n2ref commands must work and agree with ninja before
   # their timings mean anything.
-  say "preflight: n2ref build -C $OUT -t commands all"
+  say "preflight: n2ref build -C $BUILD -t commands all"
   ERR=$SCRATCH/n2ref.stderr
   set +e
-  "$N2REF" build -C "$OUT" -t commands all 2>"$ERR" | hash_lines >"$SCRATCH/n2ref.sum"
+  "$N2REF" build -C "$BUILD" -t commands all 2>"$ERR" | hash_lines >"$SCRATCH/n2ref.sum"
   RC=${PIPESTATUS[0]}
   set -e
   read -r N2_NCMDS N2_SUM <"$SCRATCH/n2ref.sum"
   if [ "$RC" != 0 ]; then
     echo "compare.sh: n2ref is not ready for this benchmark:" >&2
-    echo "  \`$N2REF build -C $OUT -t commands all\` exited with status $RC; its stderr:" >&2
+    echo "  \`$N2REF build -C $BUILD -t commands all\` exited with status $RC; its stderr:" >&2
     head -5 "$ERR" | sed 's/^/    /' >&2
     echo "  (use --ninja-only to measure the ninja baseline alone)" >&2
     rm -f "$ERR"; exit 3
@@ -129,34 +154,42 @@ if [ "$NINJA_ONLY" = 0 ]; then
     echo "compare.sh: n2ref's \`-t commands all\` output differs from ninja's" >&2
     echo "  ninja: $NCMDS lines, sha256 $NINJA_SUM" >&2
     echo "  n2ref: $N2_NCMDS lines, sha256 $N2_SUM" >&2
-    echo "  (diff them with: diff <($NINJA -C $OUT -t commands all) <($N2REF build -C $OUT -t commands all))" >&2
+    echo "  (diff them with: diff <($NINJA -C $BUILD -t commands all) <($N2REF build -C $BUILD -t commands all))" >&2
     rm -f "$ERR"; exit 4
   fi
-  say "preflight: (cd $OUT && n2ref check build.ninja)"
-  if ! (cd "$OUT" && "$N2REF" check build.ninja) >/dev/null 2>"$ERR"; then
+  say "preflight: (cd $BUILD && n2ref check build.ninja)"
+  DIAG=$SCRATCH/n2ref.check
+  if ! (cd "$BUILD" && "$N2REF" check build.ninja) >"$DIAG" 2>"$ERR"; then
     echo "compare.sh: n2ref is not ready for this benchmark:" >&2
-    echo "  \`n2ref check build.ninja\` (in $OUT) failed; its stderr:" >&2
+    echo "  \`n2ref check build.ninja\` (in $BUILD) failed; its stderr:" >&2
     head -5 "$ERR" | sed 's/^/    /' >&2
     rm -f "$ERR"; exit 3
   fi
+  # What check reports is part of what the load row times; the sources exist,
+  # so there should be no missing-input warnings (N2R0014).
+  NDIAG=$(grep -c '^\(warning\|error\)\[' "$DIAG" || true)
+  NMISSING=$(grep -c '^warning\[N2R0014\]' "$DIAG" || true)
+  say "n2ref check reports $NDIAG diagnostics, $NMISSING of them missing inputs"
+  [ "$NMISSING" = 0 ] ||
+    say "warning: missing inputs although the sources were generated (first: $(grep -m1 -A1 '^warning\[N2R0014\]' "$DIAG" | tail -1))"
   rm -f "$ERR"
 fi
 
 # --- timing ------------------------------------------------------------------
 # Commands are run by hyperfine through a shell, which it calibrates away.
-# The load-only pair runs inside the output directory: ninja resolves
+# The load-only pair runs inside the build directory: ninja resolves
 # subninja paths against the working directory, and `n2ref check build.ninja`
-# from inside $OUT is what `n2ref check $OUT/build.ninja` means whichever way
-# n2ref resolves them.
+# from inside $BUILD is what `n2ref check $BUILD/build.ninja` means whichever
+# way n2ref resolves them.
 q() { printf '%q' "$1"; }
 NAMES=("ninja commands" "ninja load")
-DIRS=("" "$OUT")
-CMDS=("$(q "$NINJA") -C $(q "$OUT") -t commands all"
+DIRS=("" "$BUILD")
+CMDS=("$(q "$NINJA") -C $(q "$BUILD") -t commands all"
       "$(q "$NINJA") -t rules")
 if [ "$NINJA_ONLY" = 0 ]; then
   NAMES+=("n2ref commands" "n2ref load")
-  DIRS+=("" "$OUT")
-  CMDS+=("$(q "$N2REF") build -C $(q "$OUT") -t commands all"
+  DIRS+=("" "$BUILD")
+  CMDS+=("$(q "$N2REF") build -C $(q "$BUILD") -t commands all"
          "$(q "$N2REF") check build.ninja")
 fi
 HF_ARGS=(--warmup "$WARMUP" --runs "$RUNS" --export-json "$SCRATCH/hyperfine.json")
@@ -189,7 +222,7 @@ CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 MEM=$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 GIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(cd "$ROOT" && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo "+dirty" || true)
-export CPU MEM GIT DIRTY NFILES NBYTES NCMDS TARGETS SEED RUNS WARMUP RSS_RUNS N2REF_VERSION
+export CPU MEM GIT DIRTY NFILES NBYTES NCMDS NSRC TARGETS SEED RUNS WARMUP RSS_RUNS N2REF_VERSION
 export NINJA_VERSION="$("$NINJA" --version)"
 export HF_VERSION="$(hyperfine --version)"
 export RUSTC_VERSION="$(rustc --version 2>/dev/null || echo n/a)"
@@ -216,8 +249,10 @@ out.append("")
 out.append("- machine: %s CPUs (`nproc`), %s, %s RAM, %s" % (e["NPROC"], e["CPU"], e["MEM"], e["KERNEL"]))
 out.append("- versions: ninja %s; %s (git %s%s); %s; %s" % (
     e["NINJA_VERSION"], e["N2REF_VERSION"], e["GIT"], e["DIRTY"], e["RUSTC_VERSION"], e["HF_VERSION"]))
-out.append("- tree: `gen_manifest.py --targets %s --seed %s`: %s .ninja files, %.1f MB, %s commands" % (
-    e["TARGETS"], e["SEED"], e["NFILES"], int(e["NBYTES"]) / 1e6, format(int(e["NCMDS"]), ",")))
+out.append("- tree: `gen_manifest.py --targets %s --seed %s --sources` (build directory `out/Release`): "
+           "%s .ninja files, %.1f MB, %s commands; %s source files" % (
+    e["TARGETS"], e["SEED"], format(int(e["NFILES"]), ","), int(e["NBYTES"]) / 1e6,
+    format(int(e["NCMDS"]), ","), format(int(e["NSRC"]), ",")))
 out.append("- hyperfine: %s warmup + %s runs per command (median ± stddev); RSS: max of %s runs of `/usr/bin/time -f %%M`" % (
     e["WARMUP"], e["RUNS"], e["RSS_RUNS"]))
 out.append("")

@@ -17,17 +17,33 @@ project on Linux:
                              copies, actions with per-target rules)
 
 Nothing is executed: the tree is meant for `ninja -t commands all`,
-`ninja -t rules` and the n2ref equivalents.  The source files referenced as
-`../../src/...` do not exist.
+`ninja -t rules` and the n2ref equivalents.  Source paths are written
+relative to OUT, as GN does (`../../base/foo.cc`), so OUT is meant to be
+SRC/out/<name> of some source root SRC.  Without --sources those files do
+not exist.  With --sources the generator also creates, under SRC = OUT/../..,
+every file that a build statement reads and no build statement produces
+(the .cc/.c/.h sources, action scripts and their .json inputs, copied data
+files, ...), each a tiny placeholder (a one-line comment), like a checkout:
+
+    SRC/.gen_sources         stamp listing what --sources created in SRC
+    SRC/base/..., SRC/net/... the source files
+    SRC/out/Release/...      the build tree (OUT)
+
+SRC must be empty, hold only the path to OUT, or have been written by an
+earlier --sources run (then the entries listed in its stamp are replaced).
 
 Output is a pure function of (--targets, --seed): the generator only uses its
 own seeded random.Random and insertion-ordered containers, so the same
 arguments always produce byte-identical files (PYTHONHASHSEED does not matter).
+--sources does not change the .ninja files, and creates the same set of
+source files with the same contents every time.
 
 Usage:
     gen_manifest.py --out bench/out/chromium            # full size (~2,000 files)
     gen_manifest.py --out /tmp/small --small            # ~50 files, for tests
     gen_manifest.py --out DIR --targets 3000 --seed 7   # custom
+    gen_manifest.py --out bench/out/chromium/out/Release --sources
+                                 # checkout-like: ~175,000 sources in bench/out/chromium
 """
 
 import argparse
@@ -417,7 +433,7 @@ def target_vars(t, rng):
     ]
 
 
-def write_target(out, t, rng):
+def write_target(out, t, rng, scan=None):
     lines = []
     emit = lines.append
     hd = hard_deps(t)
@@ -557,7 +573,10 @@ def write_target(out, t, rng):
     emit("")
     path = os.path.join(out, t.ninja_path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    data = "\n".join(lines).encode()
+    text = "\n".join(lines)
+    if scan is not None:
+        scan.add(text)
+    data = text.encode()
     with open(path, "wb") as f:
         f.write(data)
     return len(data)
@@ -716,36 +735,190 @@ def generator_hash():
         return hashlib.sha256(f.read()).hexdigest()[:12]
 
 
-def generate(out, num_targets, seed):
+SOURCES_STAMP = ".gen_sources"
+SOURCE_PREFIX = "../../"
+
+
+class EdgeScan:
+    """Collects the paths that build statements read and write, from the
+    manifest text itself, so that --sources covers whatever the writers
+    above emit."""
+
+    def __init__(self):
+        self.inputs = {}      # insertion-ordered set
+        self.outputs = set()
+
+    @staticmethod
+    def _path(p):
+        if "$" in p:
+            # Only `$:` (GN's alias names) and `$$` occur in paths here; a
+            # variable reference would make this scan wrong.
+            q = p.replace("$$", "").replace("$:", "")
+            if "$" in q:
+                raise SystemExit("EdgeScan: cannot interpret path %r" % p)
+            p = p.replace("$$", "$").replace("$:", ":")
+        # ninja canonicalises ./x to x (executables and .so files are written
+        # as ./name, as GN does).
+        return p[2:] if p.startswith("./") else p
+
+    def add(self, text):
+        path = self._path
+        for line in text.replace("$\n", "").split("\n"):
+            if not line.startswith("build "):
+                continue
+            outs, sep, rest = line[6:].partition(": ")
+            if not sep:
+                raise SystemExit("EdgeScan: cannot parse %r" % line[:200])
+            for p in outs.split():
+                if p != "|":
+                    self.outputs.add(path(p))
+            words = rest.split()
+            for p in words[1:]:  # words[0] is the rule
+                if p not in ("|", "||", "|@"):
+                    self.inputs[path(p)] = None
+
+    def sources(self):
+        """Inputs that no build statement produces, without the leading
+        ../../, sorted."""
+        found = []
+        for p in self.inputs:
+            if p in self.outputs:
+                continue
+            rel = p[len(SOURCE_PREFIX):]
+            if not p.startswith(SOURCE_PREFIX) or rel.startswith("../") or not rel:
+                raise SystemExit("input %r is not produced by any build statement and is "
+                                 "not a source path (%sdir/file)" % (p, SOURCE_PREFIX))
+            found.append(rel)
+        found.sort()
+        return found
+
+
+def placeholder(path):
+    """The contents of a placeholder source file: one line, a comment where
+    the file type has comments."""
+    ext = os.path.splitext(path)[1]
+    if ext in (".c", ".cc", ".h"):
+        return b"// placeholder written by bench/gen_manifest.py --sources\n"
+    if ext == ".py":
+        return b"# placeholder written by bench/gen_manifest.py --sources\n"
+    if ext == ".html":
+        return b"<!-- placeholder written by bench/gen_manifest.py --sources -->\n"
+    if ext == ".json":
+        return b"{}\n"
+    return b"placeholder written by bench/gen_manifest.py --sources\n"
+
+
+def write_sources(root, paths):
+    """Creates root/p for every p in paths (sorted, relative); directories
+    are created once each."""
+    dirs = dict.fromkeys(os.path.dirname(p) for p in paths)
+    for d in dirs:
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+    total = 0
+    for p in paths:
+        data = placeholder(p)
+        fd = os.open(os.path.join(root, p), flags, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        total += len(data)
+    return total
+
+
+def source_root_entries(root, out):
+    """What a --sources run may replace in root: the top-level entries its
+    stamp lists, plus the stamp.  Refuses (SystemExit) if root is a symbolic
+    link or holds anything else besides the path down to out."""
+    if os.path.islink(root):
+        raise SystemExit("refusing to use %s as the source root: it is a symbolic link" % root)
+    if not os.path.isdir(root):
+        return []
+    if os.path.exists(os.path.join(root, ".gen_manifest")):
+        # A build tree that an earlier run wrote directly in root (the flat
+        # layout, without --sources): all of it was generated.
+        return sorted(os.listdir(root))
+    first = os.path.relpath(out, root).split(os.sep)[0]
+    owned = []
+    stamp = os.path.join(root, SOURCES_STAMP)
+    if os.path.exists(stamp):
+        owned.append(SOURCES_STAMP)
+        with open(stamp) as f:
+            for line in f:
+                if line.startswith("top="):
+                    owned += [e for e in line[4:].strip().split(",") if e]
+    others = sorted(set(os.listdir(root)) - set(owned) - {first})
+    if others:
+        raise SystemExit("refusing to write sources into %s: it holds %s, which "
+                         "gen_manifest.py --sources did not create" % (
+                             root, ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")))
+    return [e for e in owned if e != first and os.path.lexists(os.path.join(root, e))]
+
+
+def remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+
+
+def generate(out, num_targets, seed, sources=False):
     targets = plan(num_targets, seed)
     rng = random.Random(seed * 7919 + 1)
     finalize_outputs(targets, rng)
+    # Check everything before removing anything.
     if os.path.isdir(out):
         # Only ever remove a directory that we generated before.
         if os.listdir(out) and not os.path.exists(os.path.join(out, ".gen_manifest")):
             raise SystemExit("refusing to overwrite %s: not generated by gen_manifest.py" % out)
+    root = None
+    if sources:
+        # ninja resolves ../../x physically, so follow symbolic links in out.
+        real_out = os.path.realpath(out)
+        root = os.path.dirname(os.path.dirname(real_out))
+        stale = source_root_entries(root, real_out)
+        for e in stale:
+            remove(os.path.join(root, e))
+    if os.path.isdir(out):
         shutil.rmtree(out)
     os.makedirs(out)
+    scan = EdgeScan() if sources else None
     total = 0
     for t in targets:
-        total += write_target(out, t, rng)
+        total += write_target(out, t, rng, scan)
     data = toolchain(targets)
     with open(os.path.join(out, "toolchain.ninja"), "wb") as f:
         f.write(data)
     total += len(data)
-    data = top_level(targets)
+    text = top_level(targets).decode()
+    if scan is not None:
+        scan.add(text)
+    data = text.encode()
     with open(os.path.join(out, "build.ninja"), "wb") as f:
         f.write(data)
     total += len(data)
     files = len(targets) + 2
+    nsources = src_bytes = 0
+    if sources:
+        paths = scan.sources()
+        src_bytes = write_sources(root, paths)
+        nsources = len(paths)
+        top = sorted(dict.fromkeys(p.split("/")[0] for p in paths))
+        with open(os.path.join(root, SOURCES_STAMP), "w") as f:
+            f.write("targets=%d seed=%d gen=%s sources=%d build_dir=%s\n" % (
+                num_targets, seed, generator_hash(), nsources,
+                os.path.relpath(real_out, root)))
+            f.write("top=%s\n" % ",".join(top))
     with open(os.path.join(out, ".gen_manifest"), "w") as f:
-        f.write("targets=%d seed=%d gen=%s files=%d bytes=%d\n" % (
-            num_targets, seed, generator_hash(), files, total))
-    return files, total, targets
+        f.write("targets=%d seed=%d gen=%s sources=%d files=%d bytes=%d\n" % (
+            num_targets, seed, generator_hash(), nsources, files, total))
+    return files, total, targets, (root, nsources, src_bytes)
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="output directory (recreated)")
     ap.add_argument("--targets", type=int, default=None,
                     help="number of targets / per-target .ninja files (default %d)"
@@ -754,18 +927,26 @@ def main(argv):
     ap.add_argument("--small", action="store_true",
                     help="small preset: %d targets (~50 files) for quick tests"
                     % SMALL_TARGETS)
+    ap.add_argument("--sources", action="store_true",
+                    help="also create every file the manifests read that no build "
+                    "statement produces (~175,000 one-line placeholders at full size), "
+                    "at its path relative to OUT, i.e. under OUT/../..; use an OUT "
+                    "like SRC/out/Release (see the description above)")
     args = ap.parse_args(argv)
     n = args.targets if args.targets is not None else (
         SMALL_TARGETS if args.small else DEFAULT_TARGETS)
     if n < len(TYPE_WEIGHTS):
         ap.error("--targets must be at least %d" % len(TYPE_WEIGHTS))
-    files, total, targets = generate(args.out, n, args.seed)
+    files, total, targets, (root, nsources, src_bytes) = generate(
+        args.out, n, args.seed, args.sources)
     types = {}
     for t in targets:
         types[t.type] = types.get(t.type, 0) + 1
     print("wrote %s: %d .ninja files, %.1f MB (%d bytes); targets by type: %s" % (
         args.out, files, total / 1e6, total,
         ", ".join("%s=%d" % kv for kv in types.items())))
+    if args.sources:
+        print("wrote %d source files (%d bytes) under %s" % (nsources, src_bytes, root))
 
 
 if __name__ == "__main__":
