@@ -1,5 +1,6 @@
 //! Fuzzes the whole language core: parse, evaluate (scopes, includes,
-//! subninja), build the graph, and expand every edge's bindings.
+//! subninja), build the graph, expand every edge's bindings, and run
+//! `n2ref check` (every lint, both output formats) on the same input.
 //!
 //! The input is split at the first NUL byte into `build.ninja` and a second
 //! file, `sub.ninja`, that the first may `include` or `subninja`.
@@ -26,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         keep_sources: true,
         ..LoadOptions::default()
     };
-    if let Ok(loaded) = load(&mut reader, b"build.ninja", &options) {
+    if let Ok(loaded) = load(&mut reader.clone(), b"build.ninja", &options) {
         let graph = &loaded.graph;
         for edge in graph.edges.ids() {
             for key in ["command", "description", "depfile", "rspfile_content", "in", "out"] {
@@ -34,4 +35,8 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
+    let disk = reader.clone();
+    let report = n2ref::check::check(&mut reader, b"build.ninja", &disk);
+    let _ = n2ref::check::render::human(&report, b"build.ninja", n2ref::check::render::Style { color: false });
+    let _ = n2ref::check::render::json_lines(&report);
 });

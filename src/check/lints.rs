@@ -22,13 +22,20 @@ pub fn run(loaded: &Loaded, error: Option<&LoadError>, disk: &dyn Disk) -> Vec<D
     let graph = &loaded.graph;
     let (stmts, missing) = std::thread::scope(|s| {
         let missing = s.spawn(|| {
-            graph
+            let candidates: Vec<(FileId, &[u8])> = graph
                 .files
                 .iter()
                 .filter(|(_, f)| f.in_edge.is_none())
                 .filter(|(_, f)| !f.out_edges.is_empty() || !f.validation_out_edges.is_empty())
-                .filter(|(_, f)| !disk.exists(&f.path))
-                .map(|(id, _)| id)
+                .map(|(id, f)| (id, &*f.path))
+                .collect();
+            let paths: Vec<&[u8]> = candidates.iter().map(|&(_, p)| p).collect();
+            let exist = disk.exist_all(&paths);
+            candidates
+                .iter()
+                .zip(exist)
+                .filter(|(_, exists)| !exists)
+                .map(|(&(id, _), _)| id)
                 .collect::<HashSet<FileId>>()
         });
         let stmts = walk(loaded, error);
@@ -352,55 +359,32 @@ impl<'a> Cx<'a> {
     /// everything evaluated at once in a file scope: top-level bindings,
     /// build bindings and paths, pool depths, `default` and `include` paths.
     fn file_scope_references(&mut self) {
-        struct Use {
-            name: Vec<u8>,
-            span: Span,
-            scope: ScopeId,
-            seq: u32,
-            context: &'static str,
-            extra: Vec<Vec<u8>>,
-            rule: Option<Vec<u8>>,
-        }
-        let mut uses: Vec<Use> = Vec::new();
-        for ctx in self.stmts.iter().filter(|c| c.evaluated) {
-            let mut add = |value: &Str<'_>, context: &'static str, extra: Vec<Vec<u8>>, rule| {
-                for (name, span) in value.var_refs() {
-                    uses.push(Use {
-                        name: name.to_vec(),
-                        span,
-                        scope: ctx.scope,
-                        seq: ctx.seq,
-                        context,
-                        extra: extra.clone(),
-                        rule: Option::clone(&rule),
-                    });
-                }
+        let stmts = std::mem::take(&mut self.stmts);
+        let mut uses: Vec<VarUse<'_>> = Vec::new();
+        for ctx in stmts.iter().filter(|c| c.evaluated) {
+            let (scope, seq) = (ctx.scope, ctx.seq);
+            let mut add = |value, context, extra, rule| {
+                VarUse::push_all(&mut uses, value, scope, seq, context, extra, rule)
             };
             match &ctx.stmt {
-                Stmt::Binding(b) => add(&b.value, "a top-level variable", vec![], None),
+                Stmt::Binding(b) => add(&b.value, "a top-level variable", &[], None),
                 Stmt::Pool(p) => {
                     for b in &p.bindings {
-                        add(&b.value, "a pool's depth", vec![], None);
+                        add(&b.value, "a pool's depth", &[], None);
                     }
                 }
                 Stmt::Build(b) => {
-                    let rule = b.rule.map(|(r, _)| r.to_vec());
+                    let rule = b.rule.map(|(r, _)| r);
                     for binding in &b.bindings {
-                        add(
-                            &binding.value,
-                            "a build statement's binding",
-                            vec![],
-                            rule.clone(),
-                        );
+                        add(&binding.value, "a build statement's binding", &[], rule);
                     }
-                    let names: Vec<Vec<u8>> = b.bindings.iter().map(|b| b.name.to_vec()).collect();
                     for path in all_paths(b) {
-                        add(&path.value, "a build statement's path", names.clone(), None);
+                        add(&path.value, "a build statement's path", &b.bindings, None);
                     }
                 }
                 Stmt::Default(d) => {
                     for path in &d.paths {
-                        add(&path.value, "a `default` statement", vec![], None);
+                        add(&path.value, "a `default` statement", &[], None);
                     }
                 }
                 Stmt::Include(i) => {
@@ -409,7 +393,7 @@ impl<'a> Cx<'a> {
                     } else {
                         "an `include` path"
                     };
-                    add(&i.path.value, what, vec![], None);
+                    add(&i.path.value, what, &[], None);
                 }
                 Stmt::Rule(_) => {}
             }
@@ -417,12 +401,12 @@ impl<'a> Cx<'a> {
         let scopes = &self.graph.scopes;
         let mut found = Vec::new();
         for u in uses {
-            if u.extra.contains(&u.name) || scopes.lookup_before(u.scope, &u.name, u.seq).is_some()
-            {
+            let bound_here = |n: &[u8]| u.extra.iter().any(|b| b.name == n);
+            if bound_here(u.name) || scopes.lookup_before(u.scope, u.name, u.seq).is_some() {
                 continue;
             }
-            let name = s(&u.name);
-            let d = if is_edge_var(&u.name) {
+            let name = s(u.name);
+            let d = if is_edge_var(u.name) {
                 let d = Diagnostic::new(
                     &IN_OUT_OUTSIDE_RULE,
                     format!("`${name}` in {} is always empty", u.context),
@@ -433,7 +417,7 @@ impl<'a> Cx<'a> {
                      expanded for an edge; {} is expanded at once, in the file scope",
                     u.context
                 ));
-                match (&u.rule, u.context) {
+                match (u.rule, u.context) {
                     (Some(rule), "a build statement's binding") => d.help(format!(
                         "move the binding into rule `{}` (rule bindings see `${name}`), or spell \
                          the path out",
@@ -441,7 +425,7 @@ impl<'a> Cx<'a> {
                     )),
                     _ => d.help(format!("write the path itself instead of `${name}`")),
                 }
-            } else if let Some(later) = self.later_assignment(u.scope, &u.name, u.seq) {
+            } else if let Some(later) = self.later_assignment(u.scope, u.name, u.seq) {
                 Diagnostic::new(
                     &UNDEFINED_VARIABLE,
                     format!("`${name}` is used before it is defined"),
@@ -455,18 +439,17 @@ impl<'a> Cx<'a> {
                 .help(format!("move the assignment of `{name}` above this line"))
             } else {
                 let mut candidates = self.visible_names(u.scope, u.seq);
-                candidates.extend(u.extra.iter().cloned());
+                candidates.extend(u.extra.iter().map(|b| b.name.to_vec()));
                 let d = Diagnostic::new(&UNDEFINED_VARIABLE, format!("undefined variable `${name}`"))
                     .primary(u.span, "defined nowhere; expands to nothing")
                     .note(format!(
                         "{} is expanded as soon as it is read, and no file scope it sees defines `{name}`",
                         u.context
                     ));
-                let dash = dash_split_help(&u.name, |n| {
-                    u.extra.iter().any(|e| e == n)
-                        || scopes.lookup_before(u.scope, n, u.seq).is_some()
+                let dash = dash_split_help(u.name, |n| {
+                    bound_here(n) || scopes.lookup_before(u.scope, n, u.seq).is_some()
                 });
-                match (dash, did_you_mean(&u.name, &candidates)) {
+                match (dash, did_you_mean(u.name, &candidates)) {
                     (Some(help), _) => d.help(help),
                     (None, Some(fix)) => d.help(format!("did you mean `${}`?", s(fix))),
                     (None, None) => d.help(format!(
@@ -476,6 +459,7 @@ impl<'a> Cx<'a> {
             };
             found.push(d);
         }
+        self.stmts = stmts;
         self.out.extend(found);
     }
 
@@ -1438,6 +1422,43 @@ pub(crate) fn has_unquoted(command: &[u8], needle: &[u8]) -> bool {
         i += 1;
     }
     false
+}
+
+/// A variable reference outside a rule, for the file-scope lints.
+struct VarUse<'s> {
+    name: &'s [u8],
+    span: Span,
+    scope: ScopeId,
+    seq: u32,
+    context: &'static str,
+    /// The build statement's own bindings, which its paths may use.
+    extra: &'s [Binding<'s>],
+    rule: Option<&'s [u8]>,
+}
+
+impl<'s> VarUse<'s> {
+    /// Records every reference in `value`.
+    fn push_all(
+        uses: &mut Vec<VarUse<'s>>,
+        value: &'s Str<'s>,
+        scope: ScopeId,
+        seq: u32,
+        context: &'static str,
+        extra: &'s [Binding<'s>],
+        rule: Option<&'s [u8]>,
+    ) {
+        for (name, span) in value.var_refs() {
+            uses.push(VarUse {
+                name,
+                span,
+                scope,
+                seq,
+                context,
+                extra,
+                rule,
+            });
+        }
+    }
 }
 
 /// A path's directory part and file name (`a/b/c.h` → `a/b`, `c.h`).

@@ -4,9 +4,7 @@
 //! each one. With the number, [`crate::scope::Scopes::lookup_before`] tells
 //! what a variable held when the statement was evaluated.
 
-use std::collections::VecDeque;
-
-use crate::ast::{Parsed, Stmt};
+use crate::ast::Stmt;
 use crate::load::{LoadError, Loaded};
 use crate::parse::Parser;
 use crate::scope::ScopeId;
@@ -30,7 +28,6 @@ pub struct StmtCtx<'a> {
 pub fn walk<'a>(loaded: &'a Loaded, error: Option<&LoadError>) -> Vec<StmtCtx<'a>> {
     let mut w = Walker {
         loaded,
-        parsed: parse_sources(loaded),
         out: Vec::new(),
         seq: 0,
         next_source: 1,
@@ -47,52 +44,8 @@ pub fn walk<'a>(loaded: &'a Loaded, error: Option<&LoadError>) -> Vec<StmtCtx<'a
     w.out
 }
 
-/// Parses every kept source, on all cores: each file parses on its own; only
-/// the walk that follows needs their order.
-fn parse_sources<'a>(loaded: &'a Loaded) -> Vec<VecDeque<Parsed<'a>>> {
-    let sources: Vec<(SourceId, Option<&'a [u8]>)> = loaded
-        .sources
-        .iter()
-        .map(|(id, f)| (id, f.text.as_deref()))
-        .collect();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(sources.len().max(1));
-    fn parse<'a>(&(id, text): &(SourceId, Option<&'a [u8]>)) -> VecDeque<Parsed<'a>> {
-        let Some(text) = text else {
-            return VecDeque::new();
-        };
-        let mut parser = Parser::new(id, text);
-        let mut out = VecDeque::new();
-        while let Some(parsed) = parser.next_statement() {
-            let stop = parsed.error.is_some();
-            out.push_back(parsed);
-            if stop {
-                break;
-            }
-        }
-        out
-    }
-    if workers <= 1 {
-        return sources.iter().map(parse).collect();
-    }
-    let chunk = sources.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = sources
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(parse).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a parser thread panicked"))
-            .collect()
-    })
-}
-
 struct Walker<'a> {
     loaded: &'a Loaded,
-    /// Each source's statements, parsed ahead, consumed by the walk.
-    parsed: Vec<VecDeque<Parsed<'a>>>,
     out: Vec<StmtCtx<'a>>,
     seq: u32,
     next_source: u32,
@@ -106,10 +59,11 @@ struct Walker<'a> {
 impl<'a> Walker<'a> {
     /// Returns false when the walk must stop (the loader stopped here).
     fn file(&mut self, source: SourceId, scope: ScopeId) -> bool {
-        if self.loaded.sources.get(source).text.is_none() {
+        let Some(text) = self.loaded.sources.get(source).text.as_deref() else {
             return false;
-        }
-        while let Some(parsed) = self.parsed[source.0 as usize].pop_front() {
+        };
+        let mut parser = Parser::new(source, text);
+        while let Some(parsed) = parser.next_statement() {
             self.seq += 1;
             let Some(stmt) = parsed.stmt else {
                 return false;
