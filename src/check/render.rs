@@ -89,17 +89,22 @@ struct Sources<'m> {
 }
 
 impl<'m> Sources<'m> {
-    fn new(map: &'m SourceMap) -> Self {
+    /// Prepares the files the diagnostics point into (only those: a large
+    /// build has thousands of files and few diagnostics).
+    fn new(map: &'m SourceMap, diagnostics: &[Diagnostic]) -> Self {
+        let needed = files_of(map, diagnostics);
         Sources {
             map,
             texts: map
                 .iter()
-                .map(|(_, f)| f.text.as_deref().map(text_for_display))
+                .map(|(id, f)| {
+                    f.text
+                        .as_deref()
+                        .filter(|_| needed[id.0 as usize])
+                        .map(text_for_display)
+                })
                 .collect(),
-            lines: map
-                .iter()
-                .map(|(_, f)| LineIndex::new(f.text.as_deref().unwrap_or(&[])))
-                .collect(),
+            lines: line_indexes(map, diagnostics),
         }
     }
 
@@ -130,7 +135,7 @@ impl<'m> Sources<'m> {
 
 /// The diagnostics as text, followed by a summary line.
 pub fn human(report: &Report, manifest: &[u8], style: Style) -> String {
-    let sources = Sources::new(&report.loaded.sources);
+    let sources = Sources::new(&report.loaded.sources, &report.diagnostics);
     let renderer = style.renderer();
     let mut out = String::new();
     let mut explained = HashSet::new();
@@ -295,10 +300,29 @@ fn location(map: &SourceMap, lines: &[LineIndex], span: Span) -> JsonLocation {
     }
 }
 
-/// Line indexes for every file of a source map, for [`to_json`].
-pub fn line_indexes(map: &SourceMap) -> Vec<LineIndex> {
+/// Which files the diagnostics' labels point into, by source index.
+fn files_of(map: &SourceMap, diagnostics: &[Diagnostic]) -> Vec<bool> {
+    let mut needed = vec![false; map.len()];
+    let labels = diagnostics
+        .iter()
+        .flat_map(|d| d.primary.iter().chain(&d.secondary));
+    for label in labels {
+        if let Some(n) = needed.get_mut(label.span.source.0 as usize) {
+            *n = true;
+        }
+    }
+    needed
+}
+
+/// Line indexes for the files the diagnostics point into (empty for the
+/// others), for [`to_json`].
+pub fn line_indexes(map: &SourceMap, diagnostics: &[Diagnostic]) -> Vec<LineIndex> {
+    let needed = files_of(map, diagnostics);
     map.iter()
-        .map(|(_, f)| LineIndex::new(f.text.as_deref().unwrap_or(&[])))
+        .map(|(id, f)| match f.text.as_deref() {
+            Some(text) if needed[id.0 as usize] => LineIndex::new(text),
+            _ => LineIndex::default(),
+        })
         .collect()
 }
 
@@ -345,7 +369,7 @@ pub fn to_json(map: &SourceMap, lines: &[LineIndex], d: &Diagnostic) -> JsonDiag
 /// JSON Lines: one object per diagnostic, each on its own line.
 pub fn json_lines(report: &Report) -> String {
     let mut out = String::new();
-    let lines = line_indexes(&report.loaded.sources);
+    let lines = line_indexes(&report.loaded.sources, &report.diagnostics);
     for d in &report.diagnostics {
         let json = to_json(&report.loaded.sources, &lines, d);
         out.push_str(&serde_json::to_string(&json).expect("diagnostics serialize"));
