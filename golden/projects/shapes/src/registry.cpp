@@ -1,0 +1,3 @@
+#include "geom/shapes.h"
+#include "config.h"
+const char *shapes_name() { return SHAPES_NAME; }
