@@ -13,6 +13,7 @@ pub mod diag;
 pub mod eval_string;
 pub mod expand;
 pub mod graph;
+pub mod hash;
 pub mod load;
 pub mod parse;
 pub mod print;
