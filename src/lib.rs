@@ -5,6 +5,7 @@
 //! `[eval.rule.forward-ref]` appear in both).
 
 pub mod ast;
+pub mod build_log;
 pub mod canon;
 pub mod check;
 pub mod cli;
