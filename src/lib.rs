@@ -10,6 +10,7 @@ pub mod canon;
 pub mod check;
 pub mod cli;
 pub mod densemap;
+pub mod deps_log;
 pub mod diag;
 pub mod eval_string;
 pub mod expand;
