@@ -257,7 +257,7 @@ impl BuildLog {
     }
 
     /// The bytes of a fresh, compacted log: the header and one line per
-    /// output for which `is_dead` is false ([log.build.recompact.dead]).
+    /// output for which `is_dead` is false ([log.build.recompact]).
     pub fn compacted_bytes(&self, mut is_dead: impl FnMut(&[u8]) -> bool) -> Vec<u8> {
         let mut out = header();
         for (output, entry) in &self.entries {

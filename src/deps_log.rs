@@ -271,7 +271,7 @@ impl DepsLog {
     /// Record `inputs` as the deps of `output` (with the output's `mtime`)
     /// and return the bytes to append to the file: path records for paths
     /// without an id, then a deps record. Returns no bytes when nothing
-    /// changed ([log.deps.write]).
+    /// changed ([log.deps.deps-record]).
     pub fn record(&mut self, output: &[u8], mtime: i64, inputs: &[&[u8]]) -> io::Result<Vec<u8>> {
         let size = 4 * (3 + inputs.len());
         if size > MAX_RECORD_SIZE {
