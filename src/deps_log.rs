@@ -163,7 +163,7 @@ impl DepsLog {
 
     fn read_deps_record(&mut self, body: &[u8]) -> bool {
         // At least output id and mtime; whole words only.
-        if body.len() % 4 != 0 || body.len() < 12 {
+        if !body.len().is_multiple_of(4) || body.len() < 12 {
             return false;
         }
         let out_id = word(body, 0);
