@@ -5,14 +5,17 @@
 //! `[eval.rule.forward-ref]` appear in both).
 
 pub mod ast;
+pub mod build_log;
 pub mod canon;
 pub mod check;
 pub mod cli;
 pub mod densemap;
+pub mod deps_log;
 pub mod diag;
 pub mod eval_string;
 pub mod expand;
 pub mod graph;
+pub mod hash;
 pub mod load;
 pub mod parse;
 pub mod print;
