@@ -9,6 +9,7 @@ pub mod canon;
 pub mod check;
 pub mod cli;
 pub mod densemap;
+pub mod depfile;
 pub mod diag;
 pub mod eval_string;
 pub mod expand;
