@@ -116,3 +116,36 @@ fn escape_examples() {
     let d = parse_depfile(b"out: a\\\\\\ b x\\#$$\n").unwrap();
     assert_eq!(d.inputs, [b"a\\ b".to_vec(), b"x#$".to_vec()]);
 }
+
+/// The `deps = gcc` cases of `conformance/cases/depfile` show, through
+/// `ninja -t deps`, the inputs real ninja read from `files/dep.txt`; the
+/// parser must read the same (none of these paths changes when ninja
+/// canonicalises it).
+#[test]
+fn agrees_with_the_recorded_ninja_cases() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/cases/depfile");
+    let Ok(dirs) = std::fs::read_dir(&root) else {
+        return;
+    };
+    let mut checked = 0;
+    for dir in dirs.flatten().map(|e| e.path()) {
+        let meta = std::fs::read_to_string(dir.join("case.toml")).unwrap();
+        let manifest = std::fs::read(dir.join("files/build.ninja")).unwrap();
+        let applies = meta.contains("-t deps")
+            && !meta.contains("until =")
+            && manifest.windows(10).any(|w| w == b"deps = gcc");
+        if !applies {
+            continue;
+        }
+        let dep = std::fs::read(dir.join("files/dep.txt")).unwrap();
+        let stdout = std::fs::read(dir.join("stdout")).unwrap();
+        let shown: Vec<Vec<u8>> = stdout
+            .split(|&b| b == b'\n')
+            .filter_map(|line| line.strip_prefix(b"    ").map(<[u8]>::to_vec))
+            .collect();
+        let parsed = parse_depfile(&dep).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        assert_eq!(parsed.inputs, shown, "{}", dir.display());
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} cases checked");
+}
