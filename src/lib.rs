@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod densemap;
 pub mod deps_log;
+pub mod depfile;
 pub mod diag;
 pub mod eval_string;
 pub mod expand;
