@@ -13,6 +13,7 @@ pub mod densemap;
 pub mod depfile;
 pub mod deps_log;
 pub mod diag;
+pub mod dyndep;
 pub mod eval_string;
 pub mod expand;
 pub mod graph;

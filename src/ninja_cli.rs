@@ -204,7 +204,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         keep_sources: false,
         phony_cycle_err: options.phony_cycle_err,
     };
-    let loaded = match load(
+    let mut loaded = match load(
         &mut DiskReader,
         options.input_file.as_bytes(),
         &load_options,
@@ -242,6 +242,9 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     let cwd = std::env::current_dir()
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_default();
+    if tool.name == "query" {
+        return tools::query(&mut loaded.graph, &mut DiskReader, out, err, &rest);
+    }
     let mut cx = ToolContext {
         graph: &loaded.graph,
         out,
@@ -250,7 +253,6 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     };
     let status = match tool.name {
         "commands" => tools::commands(&mut cx, &rest)?,
-        "query" => tools::query(&mut cx, &rest)?,
         "targets" => tools::targets(&mut cx, &rest)?,
         "rules" => tools::rules(&mut cx, &rest)?,
         "inputs" => tools::inputs(&mut cx, &rest)?,

@@ -131,7 +131,7 @@ impl<'a> Parser<'a> {
         Span::new(self.source, start, end)
     }
 
-    fn error(&self, message: impl Into<String>) -> SyntaxError {
+    pub(crate) fn error(&self, message: impl Into<String>) -> SyntaxError {
         SyntaxError {
             message: message.into(),
             at: self.last_token,
@@ -204,7 +204,7 @@ impl<'a> Parser<'a> {
         false
     }
 
-    fn unread_token(&mut self) {
+    pub(crate) fn unread_token(&mut self) {
         if let Some(at) = self.last_token {
             self.pos = at;
         }
@@ -227,7 +227,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads an identifier (rule, pool or variable name).
-    fn read_ident(&mut self) -> Option<(&'a [u8], Span)> {
+    pub(crate) fn read_ident(&mut self) -> Option<(&'a [u8], Span)> {
         let start = self.pos;
         match varname(self.rest()) {
             Ok((_, word)) => {
@@ -243,7 +243,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expect_token(&mut self, expected: Token) -> Result<(), SyntaxError> {
+    pub(crate) fn expect_token(&mut self, expected: Token) -> Result<(), SyntaxError> {
         let got = self.read_token();
         if got == expected {
             return Ok(());
@@ -368,7 +368,7 @@ impl<'a> Parser<'a> {
         Ok((EvalString { parts }, self.span(first, end_of_text)))
     }
 
-    fn read_path(&mut self) -> Result<PathExpr<'a>, SyntaxError> {
+    pub(crate) fn read_path(&mut self) -> Result<PathExpr<'a>, SyntaxError> {
         let (value, span) = self.read_eval_string(true)?;
         Ok(PathExpr {
             value,
@@ -378,7 +378,7 @@ impl<'a> Parser<'a> {
     }
 
     /// spec: [syntax.indent.tabs] a tab where a token should start.
-    fn describe_last_error(&self) -> &'static str {
+    pub(crate) fn describe_last_error(&self) -> &'static str {
         match self.last_token.map(|at| self.byte_at(at)) {
             Some(b'\t') => "tabs are not allowed, use spaces",
             _ => "lexing error",
@@ -419,7 +419,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `name = value` (the name is the next token).
-    fn parse_let(&mut self) -> Result<Binding<'a>, SyntaxError> {
+    pub(crate) fn parse_let(&mut self) -> Result<Binding<'a>, SyntaxError> {
         let Some((name, name_span)) = self.read_ident() else {
             return Err(self.error("expected variable name"));
         };

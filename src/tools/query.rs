@@ -1,34 +1,50 @@
 //! `-t query targets`: each target's producing edge, inputs and consumers
 //! (`[tools.query.block]`).
 
-use super::{ToolContext, ToolResult, collect_target};
-use crate::graph::Edge;
+use std::collections::HashSet;
+use std::io::Write;
 
-pub fn query(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
+use super::{ToolResult, collect_target};
+use crate::graph::{Edge, Graph};
+use crate::load::FileReader;
+
+/// Needs the graph mutably: a queried edge's dyndep file is loaded and
+/// applied first, as in a build.
+pub fn query(
+    graph: &mut Graph,
+    reader: &mut dyn FileReader,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    args: &[String],
+) -> ToolResult {
     if args.is_empty() {
-        return cx.error("expected a target to query");
+        writeln!(err, "ninja: error: expected a target to query")?;
+        return Ok(1);
     }
-    let graph = cx.graph;
+    let mut loaded_dyndeps = HashSet::new();
     for arg in args {
         let file = match collect_target(graph, arg) {
             Ok(f) => f,
-            Err(e) => return cx.error(&e),
+            Err(e) => {
+                out.flush()?;
+                writeln!(err, "ninja: error: {e}")?;
+                return Ok(1);
+            }
         };
-        cx.out.write_all(graph.path(file))?;
-        cx.out.write_all(b":\n")?;
+        out.write_all(graph.path(file))?;
+        out.write_all(b":\n")?;
+        // spec: [tools.query.dyndep] the dyndep file is loaded first; a
+        // failure is a warning.
+        if let Some(edge) = graph.files[file].in_edge
+            && let Some(dyndep) = graph.edges[edge].dyndep
+            && loaded_dyndeps.insert(dyndep)
+            && let Err(e) = crate::dyndep::load(graph, dyndep, reader)
+        {
+            writeln!(err, "ninja: warning: {e}\n")?;
+        }
+        let graph = &*graph;
         if let Some(edge) = graph.files[file].in_edge {
             let e = &graph.edges[edge];
-            // spec: [tools.query.dyndep] the dyndep file is loaded first;
-            // a failure is a warning. (Applying its contents comes with the
-            // dyndep loader of the executor.)
-            if let Some(dyndep) = e.dyndep
-                && let Err(e) = std::fs::metadata(crate::bytes_to_path(graph.path(dyndep)))
-            {
-                let path = String::from_utf8_lossy(graph.path(dyndep));
-                let reason = crate::load::io_error_text(&e);
-                writeln!(cx.err, "ninja: warning: loading '{path}': {reason}\n")?;
-            }
-            let out = &mut *cx.out;
             writeln!(
                 out,
                 "  input: {}",
@@ -56,7 +72,6 @@ pub fn query(cx: &mut ToolContext<'_>, args: &[String]) -> ToolResult {
                 }
             }
         }
-        let out = &mut *cx.out;
         out.write_all(b"  outputs:\n")?;
         let outputs_of = |e: &Edge| e.outputs.clone();
         for &edge in &graph.files[file].out_edges {
