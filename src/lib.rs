@@ -24,6 +24,7 @@ pub mod print;
 pub mod scope;
 pub mod shell_escape;
 pub mod source;
+pub mod work;
 
 /// A manifest path (bytes) as an OS path.
 #[cfg(unix)]
