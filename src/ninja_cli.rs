@@ -108,6 +108,7 @@ struct Options {
     tool: Option<&'static ToolInfo>,
     quiet: bool,
     phony_cycle_err: bool,
+    build: crate::build::Config,
 }
 
 /// Runs ninja's command line; returns the exit status.
@@ -130,6 +131,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         tool: None,
         quiet: false,
         phony_cycle_err: false,
+        build: crate::build::Config::default(),
     };
     for opt in opts {
         match opt {
@@ -137,26 +139,42 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
                 if !debug_enable(&mode, out, err)? {
                     return Ok(1);
                 }
+                match mode.as_str() {
+                    "explain" => options.build.explain = true,
+                    "keepdepfile" => options.build.keep_depfile = true,
+                    "keeprsp" => options.build.keep_rsp = true,
+                    _ => {}
+                }
             }
             Opt::Flag('f', Some(file)) => options.input_file = file,
             Opt::Flag('j', Some(n)) => {
                 if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
                     return fatal(out, err, "invalid -j parameter");
                 }
+                options.build.parallelism = n.parse().unwrap_or(usize::MAX);
             }
             Opt::Flag('k', Some(n)) => {
                 let digits = n.strip_prefix('-').unwrap_or(&n);
                 if n.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                     return fatal(out, err, "-k parameter not numeric; did you mean -k 0?");
                 }
+                // ninja: a value of 0 or less means "never stop".
+                let k: i64 = n.parse().unwrap_or(i64::MAX);
+                options.build.failures_allowed = if k <= 0 { 0 } else { k as usize };
             }
             Opt::Flag('l', Some(n)) => {
                 if n.trim_start().parse::<f64>().is_err() && !starts_numeric(&n) {
                     return fatal(out, err, "-l parameter not numeric: did you mean -l 0.0?");
                 }
             }
-            Opt::Flag('n', _) | Opt::Flag('v', _) => {}
-            Opt::Long("quiet", _) => options.quiet = true,
+            Opt::Flag('n', _) => options.build.dry_run = true,
+            Opt::Flag('v', _) | Opt::Long("verbose", _) => {
+                options.build.verbosity = crate::build::Verbosity::Verbose;
+            }
+            Opt::Long("quiet", _) => {
+                options.quiet = true;
+                options.build.verbosity = crate::build::Verbosity::NoStatusUpdate;
+            }
             Opt::Flag('t', Some(name)) => match choose_tool(&name, out, err)? {
                 Ok(t) => options.tool = Some(t),
                 Err(status) => return Ok(status),
@@ -226,12 +244,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     print_warnings(err, &loaded.warnings)?;
 
     let Some(tool) = options.tool else {
-        out.flush()?;
-        writeln!(
-            err,
-            "ninja: error: n2ref cannot run builds yet; only the -t tools are implemented"
-        )?;
-        return Ok(1);
+        return run_build(&loaded.graph, &options.build, &rest, out, err);
     };
     if tool.when == RunAfter::Logs
         && let Err(message) = ensure_build_dir(&loaded.graph)
@@ -264,6 +277,30 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     // ninja exits without freeing the graph; so do we (it can be large).
     std::mem::forget(loaded);
     Ok(status)
+}
+
+/// Runs a build of the targets named in `args` (or the defaults).
+fn run_build(
+    graph: &crate::graph::Graph,
+    config: &crate::build::Config,
+    args: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    if let Err(message) = ensure_build_dir(graph) {
+        out.flush()?;
+        writeln!(err, "ninja: error: {message}")?;
+        return Ok(1);
+    }
+    let targets = match tools::collect_targets(graph, args) {
+        Ok(t) => t,
+        Err(message) => {
+            out.flush()?;
+            writeln!(err, "ninja: error: {message}")?;
+            return Ok(1);
+        }
+    };
+    crate::build::build(graph, &targets, config, out, err)
 }
 
 /// Creates `$builddir` (where the logs live) if the manifest sets it.

@@ -1,0 +1,998 @@
+//! The executor: what `ninja` does without `-t` (spec/build.md).
+//!
+//! A build has three phases, as in ninja:
+//!
+//! 1. the dependency scan ([`Scan`]): stat every file the targets need and
+//!    decide, bottom-up, which edges are dirty (missing outputs, outputs
+//!    older than inputs, a changed command, no build log entry);
+//! 2. the plan: the edges the targets need that are not up to date, and
+//!    the count of commands to run (the `%t` of the status line); a
+//!    missing source file is an error here;
+//! 3. the run: the [`Scheduler`] of [`crate::work`] decides what may start;
+//!    commands run with `/bin/sh -c` on threads, up to `-j` at once; each
+//!    finished command is reported with ninja's status line, its output,
+//!    and `FAILED:` when it fails, then logged in `.ninja_log`.
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::build_log::{self, BuildLog, LogEntry};
+use crate::bytes_to_path;
+use crate::densemap::Id;
+use crate::depfile::parse_depfile;
+use crate::deps_log::{self, DepsLog};
+use crate::expand::{Escape, edge_binding, edge_binding_escaped, edge_command};
+use crate::graph::{CONSOLE_POOL, EdgeId, FileId, Graph, PHONY_RULE};
+use crate::hash::command_hash;
+use crate::work::{Options, Scheduler};
+
+/// How much the build prints.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Verbosity {
+    /// `--quiet`: no status lines, only command output and failures.
+    NoStatusUpdate,
+    /// The default: descriptions (or commands) in status lines.
+    Normal,
+    /// `-v`: full commands in status lines.
+    Verbose,
+}
+
+/// The build's settings, from the command line.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `-j`: 0 means no limit.
+    pub parallelism: usize,
+    /// `-k`: 0 means no limit.
+    pub failures_allowed: usize,
+    /// `-n`.
+    pub dry_run: bool,
+    pub verbosity: Verbosity,
+    /// `-d explain`.
+    pub explain: bool,
+    /// `-d keepdepfile`.
+    pub keep_depfile: bool,
+    /// `-d keeprsp`.
+    pub keep_rsp: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            parallelism: default_parallelism(),
+            failures_allowed: 1,
+            dry_run: false,
+            verbosity: Verbosity::Normal,
+            explain: false,
+            keep_depfile: false,
+            keep_rsp: false,
+        }
+    }
+}
+
+/// ninja's default `-j`: the processor count plus 2 (2 or 3 on small machines).
+pub fn default_parallelism() -> usize {
+    match std::thread::available_parallelism().map_or(1, |n| n.get()) {
+        0 | 1 => 2,
+        2 => 3,
+        n => n + 2,
+    }
+}
+
+/// The logs a build reads and appends to.
+pub struct Logs {
+    pub build_log: BuildLog,
+    pub build_log_path: PathBuf,
+    pub deps_log: DepsLog,
+    pub deps_log_path: PathBuf,
+}
+
+impl Logs {
+    /// Opens the logs in `builddir` (which must exist), printing ninja's
+    /// warnings for unusable files to `err`.
+    pub fn open(graph: &Graph, err: &mut dyn Write) -> io::Result<Logs> {
+        let mut dir = Vec::new();
+        graph
+            .scopes
+            .push_value(graph.scopes.root(), b"builddir", &mut dir);
+        let join = |name: &str| {
+            if dir.is_empty() {
+                PathBuf::from(name)
+            } else {
+                bytes_to_path(&dir).join(name)
+            }
+        };
+        let build_log_path = join(build_log::FILE_NAME);
+        let deps_log_path = join(deps_log::FILE_NAME);
+        let (log, warning) = BuildLog::load(&build_log_path)?;
+        if let Some(w) = warning {
+            writeln!(err, "ninja: warning: {w}")?;
+        }
+        let deps = match DepsLog::load(&deps_log_path) {
+            Ok(Some(r)) => {
+                if let Some(w) = r.warning {
+                    writeln!(err, "ninja: warning: {w}")?;
+                }
+                r.log
+            }
+            _ => DepsLog::default(),
+        };
+        Ok(Logs {
+            build_log: log.unwrap_or_default(),
+            build_log_path,
+            deps_log: deps,
+            deps_log_path,
+        })
+    }
+}
+
+/// A file's modification time in nanoseconds; 0 when it does not exist.
+fn stat(path: &[u8]) -> i64 {
+    match std::fs::metadata(bytes_to_path(path)) {
+        Ok(m) => m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(1, |d| (d.as_nanos() as i64).max(1)),
+        Err(_) => 0,
+    }
+}
+
+fn now_nanos() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+fn is_true(graph: &Graph, edge: EdgeId, key: &str) -> bool {
+    edge_binding(graph, edge, key).is_ok_and(|v| !v.is_empty())
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Mark {
+    None,
+    InStack,
+    Done,
+}
+
+/// The dependency scan: per-file mtimes and dirty flags, per-edge dirty
+/// and "outputs ready" flags (ninja's `DependencyScan`).
+pub struct Scan<'a> {
+    graph: &'a Graph,
+    build_log: &'a BuildLog,
+    deps_log: &'a DepsLog,
+    mtime: Vec<Option<i64>>,
+    file_dirty: Vec<bool>,
+    mark: Vec<Mark>,
+    edge_dirty: Vec<bool>,
+    outputs_ready: Vec<bool>,
+    /// `-d explain` texts, per edge.
+    explanations: Vec<Vec<String>>,
+    explain: bool,
+    /// Inputs found in depfiles or the deps log, per edge.
+    discovered: Vec<Vec<FileId>>,
+}
+
+impl<'a> Scan<'a> {
+    pub fn new(
+        graph: &'a Graph,
+        build_log: &'a BuildLog,
+        deps_log: &'a DepsLog,
+        explain: bool,
+    ) -> Scan<'a> {
+        let files = graph.files.len();
+        let edges = graph.edges.len();
+        Scan {
+            graph,
+            build_log,
+            deps_log,
+            mtime: vec![None; files],
+            file_dirty: vec![false; files],
+            mark: vec![Mark::None; edges],
+            edge_dirty: vec![false; edges],
+            outputs_ready: vec![true; edges],
+            explanations: vec![Vec::new(); edges],
+            explain,
+            discovered: vec![Vec::new(); edges],
+        }
+    }
+
+    fn mtime(&mut self, file: FileId) -> i64 {
+        let i = file.index();
+        if let Some(m) = self.mtime[i] {
+            return m;
+        }
+        let m = stat(&self.graph.files[file].path);
+        self.mtime[i] = Some(m);
+        m
+    }
+
+    fn record(&mut self, edge: EdgeId, text: String) {
+        if self.explain {
+            self.explanations[edge.index()].push(text);
+        }
+    }
+
+    /// Visits `file` and everything it depends on.
+    pub fn recompute(&mut self, file: FileId) -> Result<(), String> {
+        let mut stack = Vec::new();
+        self.visit_file(file, &mut stack)
+    }
+
+    fn visit_file(&mut self, file: FileId, stack: &mut Vec<FileId>) -> Result<(), String> {
+        let graph = self.graph;
+        let Some(edge) = graph.files[file].in_edge else {
+            let missing = self.mtime(file) == 0;
+            self.file_dirty[file.index()] = missing;
+            return Ok(());
+        };
+        match self.mark[edge.index()] {
+            Mark::Done => return Ok(()),
+            Mark::InStack => return Err(self.cycle(file, edge, stack)),
+            Mark::None => {}
+        }
+        self.mark[edge.index()] = Mark::InStack;
+        stack.push(file);
+        let e = &graph.edges[edge];
+        for &out in &e.outputs {
+            self.mtime(out);
+        }
+        let mut dirty = false;
+        self.load_deps(edge, &mut dirty);
+        let mut ready = true;
+        let mut most_recent: Option<FileId> = None;
+        let non_order_only = e.inputs.len() - e.order_only_inputs;
+        let discovered = std::mem::take(&mut self.discovered[edge.index()]);
+        let inputs: Vec<(FileId, bool)> = e.inputs[..non_order_only]
+            .iter()
+            .map(|&f| (f, false))
+            .chain(discovered.iter().map(|&f| (f, false)))
+            .chain(e.inputs[non_order_only..].iter().map(|&f| (f, true)))
+            .collect();
+        self.discovered[edge.index()] = discovered;
+        for (input, order_only) in inputs {
+            self.visit_file(input, stack)?;
+            if let Some(producer) = graph.files[input].in_edge
+                && !self.outputs_ready[producer.index()]
+            {
+                ready = false;
+            }
+            if !order_only {
+                if self.file_dirty[input.index()] {
+                    let text = format!("{} is dirty", lossy(&graph.files[input].path));
+                    self.record(edge, text);
+                    dirty = true;
+                } else if most_recent.is_none_or(|m| self.mtime(input) > self.mtime(m)) {
+                    most_recent = Some(input);
+                }
+            }
+        }
+        if !dirty {
+            dirty = self.outputs_dirty(edge, most_recent);
+        }
+        if dirty {
+            for &out in &e.outputs {
+                self.file_dirty[out.index()] = true;
+            }
+        }
+        if dirty && !(e.rule == PHONY_RULE && e.inputs.is_empty()) {
+            ready = false;
+        }
+        self.edge_dirty[edge.index()] = dirty;
+        self.outputs_ready[edge.index()] = ready;
+        self.mark[edge.index()] = Mark::Done;
+        stack.pop();
+        for &v in &e.validations {
+            self.visit_file(v, &mut Vec::new())?;
+        }
+        Ok(())
+    }
+
+    fn cycle(&self, file: FileId, edge: EdgeId, stack: &[FileId]) -> String {
+        let graph = self.graph;
+        let start = stack
+            .iter()
+            .position(|&f| graph.files[f].in_edge == Some(edge))
+            .unwrap_or(0);
+        let mut names: Vec<String> = stack[start..]
+            .iter()
+            .map(|&f| lossy(&graph.files[f].path))
+            .collect();
+        if !names.is_empty() {
+            names[0] = lossy(&graph.files[file].path);
+        }
+        let first = names.first().cloned().unwrap_or_default();
+        let single = names.len() == 1;
+        names.push(first);
+        let mut text = format!("dependency cycle: {}", names.join(" -> "));
+        if single && graph.edges[edge].rule == PHONY_RULE {
+            text.push_str(" [-w phonycycle=err]");
+        }
+        text
+    }
+
+    /// Reads discovered inputs (depfile or deps log); sets `dirty` when they
+    /// are missing or stale.
+    fn load_deps(&mut self, edge: EdgeId, dirty: &mut bool) {
+        let graph = self.graph;
+        let e = &graph.edges[edge];
+        if e.rule == PHONY_RULE {
+            return;
+        }
+        let deps_type = edge_binding(graph, edge, "deps").unwrap_or_default();
+        let first_output = e.outputs[0];
+        let out_path = lossy(&graph.files[first_output].path);
+        if !deps_type.is_empty() {
+            let Some(deps) = self.deps_log.get(&graph.files[first_output].path) else {
+                self.record(edge, format!("deps for '{out_path}' are missing"));
+                *dirty = true;
+                return;
+            };
+            let out_mtime = self.mtime(first_output);
+            if out_mtime > deps.mtime {
+                self.record(
+                    edge,
+                    format!(
+                        "stored deps info out of date for '{out_path}' ({} vs {})",
+                        deps.mtime, out_mtime
+                    ),
+                );
+                *dirty = true;
+                return;
+            }
+            let paths = self
+                .deps_log
+                .input_paths(&graph.files[first_output].path)
+                .unwrap_or_default();
+            let ids: Vec<FileId> = paths.iter().filter_map(|p| graph.lookup_file(p)).collect();
+            if ids.len() != paths.len() {
+                // A discovered input the graph does not know: we cannot
+                // track it without adding files, so rebuild.
+                *dirty = true;
+            }
+            self.discovered[edge.index()] = ids;
+            return;
+        }
+        let depfile =
+            edge_binding_escaped(graph, edge, "depfile", Escape::None).unwrap_or_default();
+        if depfile.is_empty() {
+            return;
+        }
+        let shown = lossy(&depfile);
+        let content = match std::fs::read(bytes_to_path(&depfile)) {
+            Ok(c) => c,
+            Err(_) => {
+                self.record(edge, format!("depfile '{shown}' is missing"));
+                *dirty = true;
+                return;
+            }
+        };
+        if content.is_empty() {
+            self.record(edge, format!("depfile '{shown}' is missing"));
+            *dirty = true;
+            return;
+        }
+        let Ok(parsed) = parse_depfile(&content) else {
+            *dirty = true;
+            return;
+        };
+        let mut ids = Vec::new();
+        for input in &parsed.inputs {
+            let mut p = input.clone();
+            crate::canon::canonicalize(&mut p);
+            match graph.lookup_file(&p) {
+                Some(f) => ids.push(f),
+                None => {
+                    // Unknown to the graph: stat it directly.
+                    if stat(&p) == 0 || stat(&p) > self.mtime(first_output) {
+                        *dirty = true;
+                    }
+                }
+            }
+        }
+        self.discovered[edge.index()] = ids;
+    }
+
+    fn outputs_dirty(&mut self, edge: EdgeId, most_recent: Option<FileId>) -> bool {
+        let graph = self.graph;
+        let e = &graph.edges[edge];
+        if e.rule == PHONY_RULE {
+            for &out in &e.outputs {
+                if e.inputs.is_empty() && self.mtime(out) == 0 {
+                    let text = format!(
+                        "output {} of phony edge with no inputs doesn't exist",
+                        lossy(&graph.files[out].path)
+                    );
+                    self.record(edge, text);
+                    return true;
+                }
+                if let Some(m) = most_recent {
+                    let m = self.mtime(m);
+                    if self.mtime(out) == 0 {
+                        self.mtime[out.index()] = Some(m);
+                    }
+                }
+            }
+            return false;
+        }
+        let command = edge_command(graph, edge, true).unwrap_or_default();
+        let hash = command_hash(&command);
+        let restat = is_true(graph, edge, "restat");
+        let generator = is_true(graph, edge, "generator");
+        let input = most_recent.map(|m| (lossy(&graph.files[m].path), self.mtime(m)));
+        for &out in &e.outputs {
+            let path = lossy(&graph.files[out].path);
+            let out_mtime = self.mtime(out);
+            if out_mtime == 0 {
+                self.record(edge, format!("output {path} doesn't exist"));
+                return true;
+            }
+            let entry = self.build_log.lookup(&graph.files[out].path).copied();
+            let used_restat = restat && entry.is_some();
+            if let Some((ipath, imtime)) = &input
+                && !used_restat
+                && out_mtime < *imtime
+            {
+                self.record(
+                    edge,
+                    format!(
+                        "output {path} older than most recent input {ipath} ({out_mtime} vs {imtime})"
+                    ),
+                );
+                return true;
+            }
+            match entry {
+                Some(entry) => {
+                    if !generator && entry.command_hash != hash {
+                        self.record(edge, format!("command line changed for {path}"));
+                        return true;
+                    }
+                    if let Some((ipath, imtime)) = &input
+                        && entry.mtime < *imtime
+                    {
+                        self.record(
+                            edge,
+                            format!(
+                                "recorded mtime of {path} older than most recent input {ipath} ({} vs {imtime})",
+                                entry.mtime
+                            ),
+                        );
+                        return true;
+                    }
+                }
+                None if !generator => {
+                    self.record(edge, format!("command line not found in log for {path}"));
+                    return true;
+                }
+                None => {}
+            }
+        }
+        false
+    }
+}
+
+/// The plan: which edges the targets want, and how many commands that is.
+struct Plan {
+    wanted: Vec<bool>,
+    total: usize,
+}
+
+impl Plan {
+    fn add(&mut self, scan: &Scan, file: FileId, dependent: Option<FileId>) -> Result<(), String> {
+        let graph = scan.graph;
+        let Some(edge) = graph.files[file].in_edge else {
+            if scan.file_dirty[file.index()] {
+                let referenced = dependent.map_or(String::new(), |d| {
+                    format!(", needed by '{}',", lossy(&graph.files[d].path))
+                });
+                return Err(format!(
+                    "'{}'{referenced} missing and no known rule to make it",
+                    lossy(&graph.files[file].path)
+                ));
+            }
+            return Ok(());
+        };
+        if scan.outputs_ready[edge.index()] || self.wanted[edge.index()] {
+            return Ok(());
+        }
+        self.wanted[edge.index()] = true;
+        let e = &graph.edges[edge];
+        if scan.edge_dirty[edge.index()] && e.rule != PHONY_RULE {
+            self.total += 1;
+        }
+        for &input in &e.inputs {
+            self.add(scan, input, Some(file))?;
+        }
+        for &input in &scan.discovered[edge.index()] {
+            // A discovered input with no rule is not an error here.
+            if graph.files[input].in_edge.is_some() {
+                self.add(scan, input, Some(file))?;
+            }
+        }
+        for &v in &e.validations {
+            self.add(scan, v, None)?;
+        }
+        Ok(())
+    }
+}
+
+/// ninja's line printer on a dumb terminal plus its status printer.
+struct Status<'w> {
+    out: &'w mut dyn Write,
+    err: &'w mut dyn Write,
+    have_blank_line: bool,
+    finished: usize,
+    total: usize,
+    verbosity: Verbosity,
+}
+
+impl Status<'_> {
+    fn print_on_new_line(&mut self, text: &[u8]) -> io::Result<()> {
+        if !self.have_blank_line {
+            self.out.write_all(b"\n")?;
+        }
+        self.out.write_all(text)?;
+        self.have_blank_line = text.is_empty() || text.ends_with(b"\n");
+        self.out.flush()
+    }
+
+    fn print_status(
+        &mut self,
+        graph: &Graph,
+        edge: EdgeId,
+        explanations: &[String],
+    ) -> io::Result<()> {
+        if !explanations.is_empty() {
+            self.print_on_new_line(b"")?;
+            for x in explanations {
+                writeln!(self.err, "ninja explain: {x}")?;
+            }
+        }
+        if self.verbosity == Verbosity::NoStatusUpdate {
+            return Ok(());
+        }
+        let mut text = if self.verbosity == Verbosity::Verbose {
+            Vec::new()
+        } else {
+            edge_binding(graph, edge, "description").unwrap_or_default()
+        };
+        if text.is_empty() {
+            text = edge_command(graph, edge, false).unwrap_or_default();
+        }
+        write!(self.out, "[{}/{}] ", self.finished, self.total)?;
+        self.out.write_all(&text)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+}
+
+/// What a finished command gave.
+struct Outcome {
+    edge: EdgeId,
+    /// 0 for success.
+    code: i32,
+    output: Vec<u8>,
+    start_ms: i32,
+    end_ms: i32,
+}
+
+fn run_command(command: &[u8], console: bool) -> (i32, Vec<u8>) {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(bytes_to_path(command).into_os_string());
+    let mut reader = None;
+    if !console {
+        let (r, w) = match io::pipe() {
+            Ok(p) => p,
+            Err(e) => return (1, format!("pipe: {e}\n").into_bytes()),
+        };
+        let w2 = match w.try_clone() {
+            Ok(w2) => w2,
+            Err(e) => return (1, format!("pipe: {e}\n").into_bytes()),
+        };
+        cmd.stdin(Stdio::null()).stdout(w).stderr(w2);
+        reader = Some(r);
+    }
+    let child = cmd.spawn();
+    drop(cmd);
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => return (127, format!("posix_spawn: {e}\n").into_bytes()),
+    };
+    let mut output = Vec::new();
+    if let Some(mut r) = reader {
+        let _ = r.read_to_end(&mut output);
+    }
+    let code = match child.wait() {
+        Ok(status) => {
+            use std::os::unix::process::ExitStatusExt;
+            match (status.code(), status.signal()) {
+                (Some(c), _) => c,
+                (None, Some(2 | 15 | 1)) => 130,
+                (None, Some(s)) => s + 128,
+                (None, None) => 1,
+            }
+        }
+        Err(_) => 1,
+    };
+    (code, output)
+}
+
+/// Builds `targets`; returns ninja's exit status.
+pub fn build(
+    graph: &Graph,
+    targets: &[FileId],
+    config: &Config,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    let mut logs = Logs::open(graph, err)?;
+    let build_start = Instant::now();
+
+    // Phase 1 and 2: scan and plan, target by target as ninja does.
+    let build_log = std::mem::take(&mut logs.build_log);
+    let scan_deps_log = logs.deps_log.clone();
+    let mut scan = Scan::new(graph, &build_log, &scan_deps_log, config.explain);
+    let mut plan = Plan {
+        wanted: vec![false; graph.edges.len()],
+        total: 0,
+    };
+    for &target in targets {
+        let result = scan
+            .recompute(target)
+            .and_then(|()| plan.add(&scan, target, None));
+        if let Err(message) = result {
+            out.flush()?;
+            writeln!(err, "ninja: error: {message}")?;
+            return Ok(1);
+        }
+    }
+    if plan.total == 0 {
+        if config.verbosity != Verbosity::NoStatusUpdate {
+            writeln!(out, "ninja: no work to do.")?;
+        }
+        return Ok(0);
+    }
+
+    let mut dirty = scan.edge_dirty.clone();
+    let mut status = Status {
+        out,
+        err,
+        have_blank_line: true,
+        finished: 0,
+        total: plan.total,
+        verbosity: config.verbosity,
+    };
+    let mut sched = Scheduler::new(
+        graph,
+        Options {
+            parallelism: if config.dry_run {
+                0
+            } else {
+                config.parallelism
+            },
+            failures_allowed: config.failures_allowed,
+        },
+    );
+    for &target in targets {
+        sched.want(target);
+    }
+    let (tx, rx) = mpsc::channel::<Outcome>();
+    let mut dry_done: VecDeque<Outcome> = VecDeque::new();
+    let mut running = 0usize;
+    let mut exit_code = 0;
+    let mut start_mtime = vec![0i64; graph.edges.len()];
+    let millis = move |t: Instant| t.duration_since(build_start).as_millis() as i32;
+    loop {
+        while let Some(edge) = sched.next_to_start(&mut |e: EdgeId| dirty[e.index()]) {
+            let e = &graph.edges[edge];
+            let console = e.pool == CONSOLE_POOL;
+            let command = edge_command(graph, edge, false).unwrap_or_default();
+            let start_ms = millis(Instant::now());
+            if console {
+                let x = std::mem::take(&mut scan.explanations[edge.index()]);
+                status.print_status(graph, edge, &x)?;
+                status.print_on_new_line(b"")?;
+            }
+            if config.dry_run {
+                dry_done.push_back(Outcome {
+                    edge,
+                    code: 0,
+                    output: Vec::new(),
+                    start_ms,
+                    end_ms: start_ms,
+                });
+                running += 1;
+                continue;
+            }
+            for &o in &e.outputs {
+                if let Some(parent) = bytes_to_path(&graph.files[o].path).parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    let _ = std::fs::create_dir_all(parent);
+                }
+            }
+            let rspfile =
+                edge_binding_escaped(graph, edge, "rspfile", Escape::None).unwrap_or_default();
+            if !rspfile.is_empty() {
+                let content = edge_binding(graph, edge, "rspfile_content").unwrap_or_default();
+                let path = bytes_to_path(&rspfile);
+                if let Some(parent) = path.parent()
+                    && !parent.as_os_str().is_empty()
+                {
+                    let _ = std::fs::create_dir_all(parent);
+                }
+                let _ = std::fs::write(path, content);
+            }
+            start_mtime[edge.index()] = now_nanos();
+            let tx = tx.clone();
+            running += 1;
+            std::thread::spawn(move || {
+                let (code, output) = run_command(&command, console);
+                let end_ms = millis(Instant::now());
+                let _ = tx.send(Outcome {
+                    edge,
+                    code,
+                    output,
+                    start_ms,
+                    end_ms,
+                });
+            });
+        }
+        if running == 0 {
+            break;
+        }
+        let outcome = match dry_done.pop_front() {
+            Some(o) => o,
+            None => match rx.recv() {
+                Ok(o) => o,
+                Err(_) => break,
+            },
+        };
+        running -= 1;
+        let edge = outcome.edge;
+        let e = &graph.edges[edge];
+        let mut code = outcome.code;
+        let mut output = outcome.output;
+
+        // Discovered dependencies (deps = gcc) before reporting.
+        let deps_type = edge_binding(graph, edge, "deps").unwrap_or_default();
+        let mut deps_inputs: Vec<Vec<u8>> = Vec::new();
+        if !deps_type.is_empty() && !config.dry_run {
+            let depfile =
+                edge_binding_escaped(graph, edge, "depfile", Escape::None).unwrap_or_default();
+            if !depfile.is_empty() {
+                match std::fs::read(bytes_to_path(&depfile)) {
+                    Ok(content) => match parse_depfile(&content) {
+                        Ok(parsed) => {
+                            deps_inputs = parsed
+                                .inputs
+                                .into_iter()
+                                .map(|mut p| {
+                                    crate::canon::canonicalize(&mut p);
+                                    p
+                                })
+                                .collect();
+                            if !config.keep_depfile {
+                                let _ = std::fs::remove_file(bytes_to_path(&depfile));
+                            }
+                        }
+                        Err(error) => {
+                            if code == 0 {
+                                if !output.is_empty() {
+                                    output.push(b'\n');
+                                }
+                                output.extend(format!("{}: {error}", lossy(&depfile)).bytes());
+                                code = 1;
+                            }
+                        }
+                    },
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                    Err(error) => {
+                        if code == 0 {
+                            if !output.is_empty() {
+                                output.push(b'\n');
+                            }
+                            output.extend(
+                                format!(
+                                    "loading '{}': {}",
+                                    lossy(&depfile),
+                                    crate::load::io_error_text(&error)
+                                )
+                                .bytes(),
+                            );
+                            code = 1;
+                        }
+                    }
+                }
+            }
+        }
+
+        // Report.
+        status.finished += 1;
+        let console = e.pool == CONSOLE_POOL;
+        if !console {
+            let x = std::mem::take(&mut scan.explanations[edge.index()]);
+            status.print_status(graph, edge, &x)?;
+        }
+        if code != 0 {
+            let mut outs = String::new();
+            for &o in &e.outputs {
+                outs.push_str(&lossy(&graph.files[o].path));
+                outs.push(' ');
+            }
+            status.print_on_new_line(format!("FAILED: [code={code}] {outs}\n").as_bytes())?;
+            let mut command = edge_command(graph, edge, false).unwrap_or_default();
+            command.push(b'\n');
+            status.print_on_new_line(&command)?;
+        }
+        if !output.is_empty() {
+            status.print_on_new_line(&output)?;
+        }
+        if code != 0 {
+            exit_code = code;
+            sched.finished(edge, false);
+            continue;
+        }
+
+        // Success: restat, log.
+        let mut record_mtime = start_mtime[edge.index()];
+        if !config.dry_run {
+            let restat = is_true(graph, edge, "restat");
+            let generator = is_true(graph, edge, "generator");
+            if restat || generator {
+                let mut cleaned = false;
+                for &o in &e.outputs {
+                    let new_mtime = stat(&graph.files[o].path);
+                    record_mtime = record_mtime.max(new_mtime);
+                    if restat && scan.mtime[o.index()] == Some(new_mtime) {
+                        clean_file(&mut scan, &plan, &sched, &mut dirty, &mut status, o);
+                        cleaned = true;
+                    }
+                }
+                if cleaned {
+                    record_mtime = start_mtime[edge.index()];
+                }
+            }
+            for &o in &e.outputs {
+                scan.mtime[o.index()] = None;
+            }
+        }
+        sched.finished(edge, true);
+        if config.dry_run {
+            continue;
+        }
+        let rspfile =
+            edge_binding_escaped(graph, edge, "rspfile", Escape::None).unwrap_or_default();
+        if !rspfile.is_empty() && !config.keep_rsp {
+            let _ = std::fs::remove_file(bytes_to_path(&rspfile));
+        }
+        let hash = command_hash(&edge_command(graph, edge, true).unwrap_or_default());
+        for &o in &e.outputs {
+            let entry = LogEntry {
+                start_ms: outcome.start_ms,
+                end_ms: outcome.end_ms,
+                mtime: record_mtime,
+                command_hash: hash,
+            };
+            if let Err(error) =
+                build_log::append_entry(&logs.build_log_path, &graph.files[o].path, &entry)
+            {
+                status.out.flush()?;
+                writeln!(
+                    status.err,
+                    "ninja: error: Error writing to build log: {error}"
+                )?;
+                return Ok(1);
+            }
+        }
+        if !deps_type.is_empty() {
+            let inputs: Vec<&[u8]> = deps_inputs.iter().map(|v| v.as_slice()).collect();
+            for &o in &e.outputs {
+                let mtime = stat(&graph.files[o].path);
+                match logs.deps_log.record(&graph.files[o].path, mtime, &inputs) {
+                    Ok(bytes) => {
+                        if !bytes.is_empty()
+                            && let Err(error) = deps_log::append(&logs.deps_log_path, &bytes)
+                        {
+                            status.out.flush()?;
+                            writeln!(
+                                status.err,
+                                "ninja: error: Error writing to deps log: {error}"
+                            )?;
+                            return Ok(1);
+                        }
+                    }
+                    Err(error) => {
+                        status.out.flush()?;
+                        writeln!(
+                            status.err,
+                            "ninja: error: Error writing to deps log: {error}"
+                        )?;
+                        return Ok(1);
+                    }
+                }
+            }
+        }
+    }
+
+    status.print_on_new_line(b"")?;
+    if sched.succeeded() {
+        return Ok(0);
+    }
+    let failures = sched.failures();
+    let k = config.failures_allowed;
+    let message = if sched.is_stopped() {
+        if k > 1 {
+            "subcommands failed"
+        } else {
+            "subcommand failed"
+        }
+    } else if failures > 0 {
+        "cannot make progress due to previous errors"
+    } else {
+        "stuck [this is a bug]"
+    };
+    writeln!(status.out, "ninja: build stopped: {message}.")?;
+    Ok(if exit_code == 0 { 1 } else { exit_code })
+}
+
+/// `restat`: `file` did not change, so edges that were dirty only because
+/// of it need not run (ninja's `Plan::CleanNode`).
+fn clean_file(
+    scan: &mut Scan,
+    plan: &Plan,
+    sched: &Scheduler,
+    dirty: &mut [bool],
+    status: &mut Status,
+    file: FileId,
+) {
+    use crate::work::BuildState;
+    let graph = scan.graph;
+    scan.file_dirty[file.index()] = false;
+    for &consumer in &graph.files[file].out_edges {
+        let c = consumer.index();
+        if !plan.wanted[c] || !dirty[c] {
+            continue;
+        }
+        if !matches!(sched.state(consumer), BuildState::Want | BuildState::Ready) {
+            continue;
+        }
+        let e = &graph.edges[consumer];
+        let non_order_only = e.inputs.len() - e.order_only_inputs;
+        let ins: Vec<FileId> = e.inputs[..non_order_only]
+            .iter()
+            .chain(scan.discovered[c].iter())
+            .copied()
+            .collect();
+        if ins.iter().any(|f| scan.file_dirty[f.index()]) {
+            continue;
+        }
+        let mut most_recent: Option<FileId> = None;
+        for &f in &ins {
+            scan.mtime[f.index()] = None;
+            if most_recent.is_none_or(|m| scan.mtime(f) > scan.mtime(m)) {
+                most_recent = Some(f);
+            }
+        }
+        let saved = scan.explain;
+        scan.explain = false;
+        let still_dirty = scan.outputs_dirty(consumer, most_recent);
+        scan.explain = saved;
+        if !still_dirty {
+            dirty[c] = false;
+            if e.rule != PHONY_RULE {
+                status.total -= 1;
+            }
+            for &o in &e.outputs {
+                clean_file(scan, plan, sched, dirty, status, o);
+            }
+        }
+    }
+}
