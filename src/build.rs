@@ -311,7 +311,13 @@ impl<'a> Scan<'a> {
         let single = names.len() == 1;
         names.push(first);
         let mut text = format!("dependency cycle: {}", names.join(" -> "));
-        if single && graph.edges[edge].rule == PHONY_RULE {
+        let e = &graph.edges[edge];
+        if single
+            && e.rule == PHONY_RULE
+            && e.outputs.len() == 1
+            && e.implicit_outputs == 0
+            && e.implicit_inputs == 0
+        {
             text.push_str(" [-w phonycycle=err]");
         }
         text
@@ -624,6 +630,20 @@ fn run_command(command: &[u8], console: bool) -> (i32, Vec<u8>) {
     (code, output)
 }
 
+/// How a build ended.
+pub enum Ended {
+    /// Before anything ran: ninja prints `ninja: error: MESSAGE`.
+    Error(String),
+    /// Nothing to do.
+    UpToDate,
+    /// Every command succeeded; `dirty` says whether the first target is
+    /// still dirty (not cleaned by `restat`).
+    Succeeded { dirty: bool },
+    /// A command failed: ninja prints `ninja: build stopped: MESSAGE.`
+    /// and exits with `code`.
+    Stopped { message: &'static str, code: i32 },
+}
+
 /// Builds `targets`; returns ninja's exit status.
 pub fn build(
     graph: &Graph,
@@ -632,6 +652,48 @@ pub fn build(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<i32> {
+    let mut total = 0;
+    let ended = run(graph, targets, config, &mut total, out, err)?;
+    report(ended, config, out, err)
+}
+
+/// Prints how a build ended as ninja does; returns the exit status.
+pub fn report(
+    ended: Ended,
+    config: &Config,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    match ended {
+        Ended::Error(message) => {
+            out.flush()?;
+            writeln!(err, "ninja: error: {message}")?;
+            Ok(1)
+        }
+        Ended::UpToDate => {
+            if config.verbosity != Verbosity::NoStatusUpdate {
+                writeln!(out, "ninja: no work to do.")?;
+            }
+            Ok(0)
+        }
+        Ended::Succeeded { .. } => Ok(0),
+        Ended::Stopped { message, code } => {
+            writeln!(out, "ninja: build stopped: {message}.")?;
+            Ok(code)
+        }
+    }
+}
+
+/// Runs one build of `targets`. `total` is the status line's `%t`, which
+/// carries over from a manifest rebuild to the main build, as in ninja.
+pub fn run(
+    graph: &Graph,
+    targets: &[FileId],
+    config: &Config,
+    total: &mut usize,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Ended> {
     let mut logs = Logs::open(graph, err)?;
     let build_start = Instant::now();
 
@@ -648,16 +710,11 @@ pub fn build(
             .recompute(target)
             .and_then(|()| plan.add(&scan, target, None));
         if let Err(message) = result {
-            out.flush()?;
-            writeln!(err, "ninja: error: {message}")?;
-            return Ok(1);
+            return Ok(Ended::Error(message));
         }
     }
     if plan.total == 0 {
-        if config.verbosity != Verbosity::NoStatusUpdate {
-            writeln!(out, "ninja: no work to do.")?;
-        }
-        return Ok(0);
+        return Ok(Ended::UpToDate);
     }
 
     let mut dirty = scan.edge_dirty.clone();
@@ -666,7 +723,7 @@ pub fn build(
         err,
         have_blank_line: true,
         finished: 0,
-        total: plan.total,
+        total: *total + plan.total,
         verbosity: config.verbosity,
     };
     let mut sched = Scheduler::new(
@@ -884,12 +941,7 @@ pub fn build(
             if let Err(error) =
                 build_log::append_entry(&logs.build_log_path, &graph.files[o].path, &entry)
             {
-                status.out.flush()?;
-                writeln!(
-                    status.err,
-                    "ninja: error: Error writing to build log: {error}"
-                )?;
-                return Ok(1);
+                return Ok(Ended::Error(format!("Error writing to build log: {error}")));
             }
         }
         if !deps_type.is_empty() {
@@ -901,21 +953,11 @@ pub fn build(
                         if !bytes.is_empty()
                             && let Err(error) = deps_log::append(&logs.deps_log_path, &bytes)
                         {
-                            status.out.flush()?;
-                            writeln!(
-                                status.err,
-                                "ninja: error: Error writing to deps log: {error}"
-                            )?;
-                            return Ok(1);
+                            return Ok(Ended::Error(format!("Error writing to deps log: {error}")));
                         }
                     }
                     Err(error) => {
-                        status.out.flush()?;
-                        writeln!(
-                            status.err,
-                            "ninja: error: Error writing to deps log: {error}"
-                        )?;
-                        return Ok(1);
+                        return Ok(Ended::Error(format!("Error writing to deps log: {error}")));
                     }
                 }
             }
@@ -923,8 +965,10 @@ pub fn build(
     }
 
     status.print_on_new_line(b"")?;
+    *total = status.total;
     if sched.succeeded() {
-        return Ok(0);
+        let dirty = targets.first().is_some_and(|t| scan.file_dirty[t.index()]);
+        return Ok(Ended::Succeeded { dirty });
     }
     let failures = sched.failures();
     let k = config.failures_allowed;
@@ -939,8 +983,10 @@ pub fn build(
     } else {
         "stuck [this is a bug]"
     };
-    writeln!(status.out, "ninja: build stopped: {message}.")?;
-    Ok(if exit_code == 0 { 1 } else { exit_code })
+    Ok(Ended::Stopped {
+        message,
+        code: if exit_code == 0 { 1 } else { exit_code },
+    })
 }
 
 /// `restat`: `file` did not change, so edges that were dirty only because

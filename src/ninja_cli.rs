@@ -222,29 +222,57 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         keep_sources: false,
         phony_cycle_err: options.phony_cycle_err,
     };
-    let mut loaded = match load(
-        &mut DiskReader,
-        options.input_file.as_bytes(),
-        &load_options,
-    ) {
-        Ok(l) => l,
-        Err((e, partial)) => {
-            print_warnings(err, &partial.warnings)?;
+    // The status line's total carries over from manifest rebuilds.
+    let mut total = 0;
+    let mut cycle = 0;
+    let mut loaded = loop {
+        cycle += 1;
+        if cycle > REGEN_CYCLE_LIMIT {
             out.flush()?;
-            let prefix: &[u8] = match e.severity {
-                Severity::Error => b"ninja: error: ",
-                Severity::Fatal => b"ninja: fatal: ",
-            };
-            err.write_all(prefix)?;
-            err.write_all(&e.ninja_text)?;
-            err.write_all(b"\n")?;
+            writeln!(
+                err,
+                "ninja: error: manifest '{}' still dirty after {REGEN_CYCLE_LIMIT} tries, perhaps system time is not set",
+                options.input_file
+            )?;
             return Ok(1);
         }
+        let loaded = match load(
+            &mut DiskReader,
+            options.input_file.as_bytes(),
+            &load_options,
+        ) {
+            Ok(l) => l,
+            Err((e, partial)) => {
+                print_warnings(err, &partial.warnings)?;
+                out.flush()?;
+                let prefix: &[u8] = match e.severity {
+                    Severity::Error => b"ninja: error: ",
+                    Severity::Fatal => b"ninja: fatal: ",
+                };
+                err.write_all(prefix)?;
+                err.write_all(&e.ninja_text)?;
+                err.write_all(b"\n")?;
+                return Ok(1);
+            }
+        };
+        print_warnings(err, &loaded.warnings)?;
+        if options.tool.is_some() {
+            break loaded;
+        }
+        match rebuild_manifest(&loaded.graph, &options, &mut total, out, err)? {
+            Regen::Reload => continue,
+            Regen::Exit(status) => return Ok(status),
+            Regen::Build => {}
+        }
+        let config = &options.build;
+        let status = run_build(&loaded.graph, config, &rest, &mut total, out, err)?;
+        // ninja exits without freeing the graph; so do we (it can be large).
+        std::mem::forget(loaded);
+        return Ok(status);
     };
-    print_warnings(err, &loaded.warnings)?;
 
     let Some(tool) = options.tool else {
-        return run_build(&loaded.graph, &options.build, &rest, out, err);
+        unreachable!("builds return from the loop above");
     };
     if tool.when == RunAfter::Logs
         && let Err(message) = ensure_build_dir(&loaded.graph)
@@ -279,19 +307,68 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     Ok(status)
 }
 
+/// ninja gives up regenerating the manifest after this many rounds.
+const REGEN_CYCLE_LIMIT: usize = 100;
+
+/// What to do after trying to rebuild the manifest.
+enum Regen {
+    /// It was rebuilt: load it again.
+    Reload,
+    /// Stop with this exit status.
+    Exit(i32),
+    /// It is up to date (or has no rule): build the targets.
+    Build,
+}
+
+/// Brings the manifest itself up to date first, if an edge produces it
+/// (spec: [build.regen.first]).
+fn rebuild_manifest(
+    graph: &crate::graph::Graph,
+    options: &Options,
+    total: &mut usize,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Regen> {
+    use crate::build::Ended;
+    if let Err(message) = ensure_build_dir(graph) {
+        out.flush()?;
+        writeln!(err, "ninja: error: {message}")?;
+        return Ok(Regen::Exit(1));
+    }
+    let mut path = options.input_file.as_bytes().to_vec();
+    crate::canon::canonicalize(&mut path);
+    let Some(node) = graph.lookup_file(&path) else {
+        return Ok(Regen::Build);
+    };
+    if graph.files[node].in_edge.is_none() {
+        return Ok(Regen::Build);
+    }
+    let failure = match crate::build::run(graph, &[node], &options.build, total, out, err)? {
+        Ended::UpToDate => return Ok(Regen::Build),
+        Ended::Succeeded { dirty: true } if options.build.dry_run => return Ok(Regen::Exit(0)),
+        Ended::Succeeded { dirty: true } => return Ok(Regen::Reload),
+        Ended::Succeeded { dirty: false } => return Ok(Regen::Build),
+        Ended::Error(message) => message,
+        Ended::Stopped { message, .. } => message.to_string(),
+    };
+    out.flush()?;
+    writeln!(
+        err,
+        "ninja: error: rebuilding '{}': {failure}",
+        options.input_file
+    )?;
+    Ok(Regen::Exit(1))
+}
+
 /// Runs a build of the targets named in `args` (or the defaults).
 fn run_build(
     graph: &crate::graph::Graph,
     config: &crate::build::Config,
     args: &[String],
+    total: &mut usize,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<i32> {
-    if let Err(message) = ensure_build_dir(graph) {
-        out.flush()?;
-        writeln!(err, "ninja: error: {message}")?;
-        return Ok(1);
-    }
     let targets = match tools::collect_targets(graph, args) {
         Ok(t) => t,
         Err(message) => {
@@ -300,7 +377,8 @@ fn run_build(
             return Ok(1);
         }
     };
-    crate::build::build(graph, &targets, config, out, err)
+    let ended = crate::build::run(graph, &targets, config, total, out, err)?;
+    crate::build::report(ended, config, out, err)
 }
 
 /// Creates `$builddir` (where the logs live) if the manifest sets it.
