@@ -89,10 +89,27 @@ pub struct Logs {
     pub deps_log_path: PathBuf,
 }
 
+/// When the logs are opened, which decides whether they are rewritten.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// For a build or a tool that reads the logs: recompact a log that
+    /// needs it ([log.build.recompact.auto]).
+    Write,
+    /// `-n`: read only.
+    ReadOnly,
+    /// `-t recompact`: always recompact, then stop.
+    RecompactOnly,
+}
+
 impl Logs {
     /// Opens the logs in `builddir` (which must exist), printing ninja's
-    /// warnings for unusable files to `err`.
-    pub fn open(graph: &Graph, err: &mut dyn Write) -> io::Result<Logs> {
+    /// warnings for unusable files to `err`, and recompacting them as
+    /// ninja does. `Err(message)` is a fatal error (`ninja: error: ...`).
+    pub fn open(
+        graph: &Graph,
+        mode: OpenMode,
+        err: &mut dyn Write,
+    ) -> io::Result<Result<Logs, String>> {
         let mut dir = Vec::new();
         graph
             .scopes
@@ -106,30 +123,81 @@ impl Logs {
         };
         let build_log_path = join(build_log::FILE_NAME);
         let deps_log_path = join(deps_log::FILE_NAME);
-        let (log, warning) = BuildLog::load(&build_log_path)?;
+        let (log, warning) = match BuildLog::load(&build_log_path) {
+            Ok(x) => x,
+            Err(e) => {
+                return Ok(Err(format!(
+                    "loading build log {}: {}",
+                    build_log_path.display(),
+                    crate::load::io_error_text(&e)
+                )));
+            }
+        };
         if let Some(w) = warning {
             writeln!(err, "ninja: warning: {w}")?;
         }
-        let deps = match DepsLog::load(&deps_log_path) {
+        let is_dead = |path: &[u8]| {
+            let live = graph
+                .lookup_file(path)
+                .is_some_and(|f| graph.files[f].in_edge.is_some());
+            !live && stat(path) == 0
+        };
+        let build_log_found = log.is_some();
+        let mut build_log = log.unwrap_or_default();
+        if ((mode == OpenMode::RecompactOnly && build_log_found)
+            || (mode == OpenMode::Write && build_log.needs_recompaction))
+            && let Err(e) = build_log.write_compacted(&build_log_path, is_dead)
+        {
+            return Ok(Err(format!("failed recompaction: {e}")));
+        }
+        let mut deps = match DepsLog::load(&deps_log_path) {
             Ok(Some(r)) => {
                 if let Some(w) = r.warning {
                     writeln!(err, "ninja: warning: {w}")?;
                 }
                 r.log
             }
-            _ => DepsLog::default(),
+            Ok(None) => DepsLog::default(),
+            Err(e) => {
+                return Ok(Err(format!(
+                    "loading deps log {}: {}",
+                    deps_log_path.display(),
+                    crate::load::io_error_text(&e)
+                )));
+            }
         };
-        Ok(Logs {
-            build_log: log.unwrap_or_default(),
+        let deps_found = deps_log_path.exists();
+        if (mode == OpenMode::RecompactOnly && deps_found)
+            || (mode == OpenMode::Write && deps.needs_recompaction)
+        {
+            let is_live = |path: &[u8]| deps_entry_is_live(graph, path);
+            if let Err(e) = deps.write_compacted(&deps_log_path, is_live) {
+                return Ok(Err(format!("failed recompaction: {e}")));
+            }
+        }
+        Ok(Ok(Logs {
+            build_log,
             build_log_path,
             deps_log: deps,
             deps_log_path,
-        })
+        }))
     }
 }
 
+/// Whether the deps log should keep the deps of `path`: an edge with
+/// `deps` produces it.
+pub fn deps_entry_is_live(graph: &Graph, path: &[u8]) -> bool {
+    graph
+        .lookup_file(path)
+        .and_then(|f| graph.files[f].in_edge)
+        .is_some_and(|e| {
+            graph.edges[e].rule != PHONY_RULE
+                && edge_binding(graph, e, "deps").is_ok_and(|v| !v.is_empty())
+        })
+}
+
 /// A file's modification time in nanoseconds; 0 when it does not exist.
-fn stat(path: &[u8]) -> i64 {
+pub fn stat(path: &[u8]) -> i64 {
     match std::fs::metadata(bytes_to_path(path)) {
         Ok(m) => m
             .modified()
@@ -177,6 +245,8 @@ pub struct Scan<'a> {
     explain: bool,
     /// Inputs found in depfiles or the deps log, per edge.
     discovered: Vec<Vec<FileId>>,
+    /// Discovered inputs the graph does not know, with their mtimes.
+    discovered_extra: Vec<Vec<(Vec<u8>, i64)>>,
 }
 
 impl<'a> Scan<'a> {
@@ -200,6 +270,7 @@ impl<'a> Scan<'a> {
             explanations: vec![Vec::new(); edges],
             explain,
             discovered: vec![Vec::new(); edges],
+            discovered_extra: vec![Vec::new(); edges],
         }
     }
 
@@ -246,7 +317,7 @@ impl<'a> Scan<'a> {
         let mut dirty = false;
         self.load_deps(edge, &mut dirty);
         let mut ready = true;
-        let mut most_recent: Option<FileId> = None;
+        let mut most_recent: Option<(Vec<u8>, i64)> = None;
         let non_order_only = e.inputs.len() - e.order_only_inputs;
         let discovered = std::mem::take(&mut self.discovered[edge.index()]);
         let inputs: Vec<(FileId, bool)> = e.inputs[..non_order_only]
@@ -268,13 +339,24 @@ impl<'a> Scan<'a> {
                     let text = format!("{} is dirty", lossy(&graph.files[input].path));
                     self.record(edge, text);
                     dirty = true;
-                } else if most_recent.is_none_or(|m| self.mtime(input) > self.mtime(m)) {
-                    most_recent = Some(input);
+                } else {
+                    let m = self.mtime(input);
+                    if most_recent.as_ref().is_none_or(|r| m > r.1) {
+                        most_recent = Some((graph.files[input].path.to_vec(), m));
+                    }
                 }
             }
         }
+        for (path, m) in self.discovered_extra[edge.index()].clone() {
+            if m == 0 {
+                self.record(edge, format!("{} is dirty", lossy(&path)));
+                dirty = true;
+            } else if most_recent.as_ref().is_none_or(|r| m > r.1) {
+                most_recent = Some((path, m));
+            }
+        }
         if !dirty {
-            dirty = self.outputs_dirty(edge, most_recent);
+            dirty = self.outputs_dirty(edge, most_recent.as_ref());
         }
         if dirty {
             for &out in &e.outputs {
@@ -356,13 +438,16 @@ impl<'a> Scan<'a> {
                 .deps_log
                 .input_paths(&graph.files[first_output].path)
                 .unwrap_or_default();
-            let ids: Vec<FileId> = paths.iter().filter_map(|p| graph.lookup_file(p)).collect();
-            if ids.len() != paths.len() {
-                // A discovered input the graph does not know: we cannot
-                // track it without adding files, so rebuild.
-                *dirty = true;
+            let mut ids = Vec::new();
+            let mut extra = Vec::new();
+            for p in paths {
+                match graph.lookup_file(p) {
+                    Some(f) => ids.push(f),
+                    None => extra.push((p.to_vec(), stat(p))),
+                }
             }
             self.discovered[edge.index()] = ids;
+            self.discovered_extra[edge.index()] = extra;
             return;
         }
         let depfile =
@@ -389,23 +474,23 @@ impl<'a> Scan<'a> {
             return;
         };
         let mut ids = Vec::new();
+        let mut extra = Vec::new();
         for input in &parsed.inputs {
             let mut p = input.clone();
             crate::canon::canonicalize(&mut p);
             match graph.lookup_file(&p) {
                 Some(f) => ids.push(f),
                 None => {
-                    // Unknown to the graph: stat it directly.
-                    if stat(&p) == 0 || stat(&p) > self.mtime(first_output) {
-                        *dirty = true;
-                    }
+                    let m = stat(&p);
+                    extra.push((p, m));
                 }
             }
         }
         self.discovered[edge.index()] = ids;
+        self.discovered_extra[edge.index()] = extra;
     }
 
-    fn outputs_dirty(&mut self, edge: EdgeId, most_recent: Option<FileId>) -> bool {
+    fn outputs_dirty(&mut self, edge: EdgeId, most_recent: Option<&(Vec<u8>, i64)>) -> bool {
         let graph = self.graph;
         let e = &graph.edges[edge];
         if e.rule == PHONY_RULE {
@@ -418,11 +503,10 @@ impl<'a> Scan<'a> {
                     self.record(edge, text);
                     return true;
                 }
-                if let Some(m) = most_recent {
-                    let m = self.mtime(m);
-                    if self.mtime(out) == 0 {
-                        self.mtime[out.index()] = Some(m);
-                    }
+                if let Some(&(_, m)) = most_recent
+                    && self.mtime(out) == 0
+                {
+                    self.mtime[out.index()] = Some(m);
                 }
             }
             return false;
@@ -431,7 +515,7 @@ impl<'a> Scan<'a> {
         let hash = command_hash(&command);
         let restat = is_true(graph, edge, "restat");
         let generator = is_true(graph, edge, "generator");
-        let input = most_recent.map(|m| (lossy(&graph.files[m].path), self.mtime(m)));
+        let input = most_recent.map(|(p, m)| (lossy(p), *m));
         for &out in &e.outputs {
             let path = lossy(&graph.files[out].path);
             let out_mtime = self.mtime(out);
@@ -694,7 +778,15 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Ended> {
-    let mut logs = Logs::open(graph, err)?;
+    let mode = if config.dry_run {
+        OpenMode::ReadOnly
+    } else {
+        OpenMode::Write
+    };
+    let mut logs = match Logs::open(graph, mode, err)? {
+        Ok(logs) => logs,
+        Err(message) => return Ok(Ended::Error(message)),
+    };
     let build_start = Instant::now();
 
     // Phase 1 and 2: scan and plan, target by target as ninja does.
@@ -737,6 +829,7 @@ pub fn run(
             failures_allowed: config.failures_allowed,
         },
     );
+    sched.set_priorities(critical_path_weights(graph, targets));
     for &target in targets {
         sched.want(target);
     }
@@ -989,6 +1082,56 @@ pub fn run(
     })
 }
 
+/// ninja's critical path weights: each edge counts 1 (phony edges 0) plus
+/// the heaviest chain of edges that consume its outputs, among the edges
+/// the targets need.
+fn critical_path_weights(graph: &Graph, targets: &[FileId]) -> Vec<i64> {
+    let own = |e: EdgeId| i64::from(graph.edges[e].rule != PHONY_RULE);
+    let mut weights = vec![0i64; graph.edges.len()];
+    let mut visited = vec![false; graph.edges.len()];
+    let mut sorted = Vec::new();
+    for &t in targets {
+        let Some(root) = graph.files[t].in_edge else {
+            continue;
+        };
+        // Iterative post-order depth-first search.
+        let mut stack = vec![(root, 0usize)];
+        if visited[root.index()] {
+            continue;
+        }
+        visited[root.index()] = true;
+        while let Some((edge, i)) = stack.pop() {
+            let inputs = &graph.edges[edge].inputs;
+            if i < inputs.len() {
+                stack.push((edge, i + 1));
+                if let Some(p) = graph.files[inputs[i]].in_edge
+                    && !visited[p.index()]
+                {
+                    visited[p.index()] = true;
+                    stack.push((p, 0));
+                }
+            } else {
+                sorted.push(edge);
+            }
+        }
+    }
+    for &e in &sorted {
+        weights[e.index()] = own(e);
+    }
+    for &e in sorted.iter().rev() {
+        let w = weights[e.index()];
+        for &input in &graph.edges[e].inputs {
+            if let Some(p) = graph.files[input].in_edge {
+                let candidate = w + own(p);
+                if candidate > weights[p.index()] {
+                    weights[p.index()] = candidate;
+                }
+            }
+        }
+    }
+    weights
+}
+
 /// `restat`: `file` did not change, so edges that were dirty only because
 /// of it need not run (ninja's `Plan::CleanNode`).
 fn clean_file(
@@ -1020,16 +1163,22 @@ fn clean_file(
         if ins.iter().any(|f| scan.file_dirty[f.index()]) {
             continue;
         }
-        let mut most_recent: Option<FileId> = None;
+        let mut most_recent: Option<(Vec<u8>, i64)> = None;
         for &f in &ins {
             scan.mtime[f.index()] = None;
-            if most_recent.is_none_or(|m| scan.mtime(f) > scan.mtime(m)) {
-                most_recent = Some(f);
+            let m = scan.mtime(f);
+            if most_recent.as_ref().is_none_or(|r| m > r.1) {
+                most_recent = Some((graph.files[f].path.to_vec(), m));
+            }
+        }
+        for (p, m) in scan.discovered_extra[c].clone() {
+            if most_recent.as_ref().is_none_or(|r| m > r.1) {
+                most_recent = Some((p, m));
             }
         }
         let saved = scan.explain;
         scan.explain = false;
-        let still_dirty = scan.outputs_dirty(consumer, most_recent);
+        let still_dirty = scan.outputs_dirty(consumer, most_recent.as_ref());
         scan.explain = saved;
         if !still_dirty {
             dirty[c] = false;

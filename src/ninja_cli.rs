@@ -280,6 +280,31 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         writeln!(err, "ninja: error: {message}")?;
         return Ok(1);
     }
+    let mut logs = None;
+    if tool.when == RunAfter::Logs || tool.name == "recompact" {
+        let mode = if tool.name == "recompact" {
+            if let Err(message) = ensure_build_dir(&loaded.graph) {
+                writeln!(err, "ninja: error: {message}")?;
+                return Ok(1);
+            }
+            crate::build::OpenMode::RecompactOnly
+        } else if options.build.dry_run {
+            crate::build::OpenMode::ReadOnly
+        } else {
+            crate::build::OpenMode::Write
+        };
+        match crate::build::Logs::open(&loaded.graph, mode, err)? {
+            Ok(l) => logs = Some(l),
+            Err(message) => {
+                out.flush()?;
+                writeln!(err, "ninja: error: {message}")?;
+                return Ok(1);
+            }
+        }
+        if tool.name == "recompact" {
+            return Ok(0);
+        }
+    }
     let cwd = std::env::current_dir()
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_default();
@@ -300,6 +325,10 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         "multi-inputs" => tools::multi_inputs(&mut cx, &rest)?,
         "compdb" => tools::compdb(&mut cx, &rest)?,
         "compdb-targets" => tools::compdb_targets(&mut cx, &rest)?,
+        "deps" => {
+            let deps_log = logs.map(|l| l.deps_log).unwrap_or_default();
+            tools::deps(&mut cx, &deps_log, &crate::build::stat, &rest)?
+        }
         other => return not_implemented(cx.out, cx.err, other),
     };
     // ninja exits without freeing the graph; so do we (it can be large).

@@ -36,7 +36,8 @@
 //! need hooks here. Cycles are not detected by the loader: an edge on a
 //! cycle stays `Want` forever, which [`Scheduler::is_stalled`] reports.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::densemap::{DenseMap, Id};
 use crate::graph::{EdgeId, FileId, Graph, PHONY_RULE};
@@ -103,7 +104,13 @@ pub struct Scheduler<'g> {
     options: Options,
     states: DenseMap<EdgeId, BuildState>,
     counts: [usize; STATES],
-    ready: VecDeque<EdgeId>,
+    /// `Ready` edges, highest priority first; ties go to the edge made
+    /// ready first, or with [`Scheduler::set_priorities`] to the lower id.
+    ready: BinaryHeap<(i64, Reverse<usize>, Reverse<u32>)>,
+    /// Per-edge priorities (ninja's critical path weights), if set.
+    priorities: Option<Vec<i64>>,
+    /// Counts edges made ready, for FIFO ties.
+    ready_seq: usize,
     /// `Queued` edges, by pool index.
     pool_queues: Vec<VecDeque<EdgeId>>,
     /// `Running` edges, by pool index.
@@ -126,12 +133,32 @@ impl<'g> Scheduler<'g> {
             options,
             states,
             counts,
-            ready: VecDeque::new(),
+            ready: BinaryHeap::new(),
+            priorities: None,
+            ready_seq: 0,
             pool_queues: vec![VecDeque::new(); graph.pools.len()],
             pool_running: vec![0; graph.pools.len()],
             failures: 0,
             stopped: false,
         }
+    }
+
+    /// Orders `Ready` edges as ninja does: by `weights` (indexed by edge),
+    /// highest first, then by edge id, lowest first. Without this, `Ready`
+    /// edges are examined in the order they became ready.
+    pub fn set_priorities(&mut self, weights: Vec<i64>) {
+        self.priorities = Some(weights);
+    }
+
+    fn push_ready(&mut self, edge: EdgeId) {
+        let key = match &self.priorities {
+            Some(w) => (w[edge.index()], Reverse(0), Reverse(edge.0)),
+            None => {
+                self.ready_seq += 1;
+                (0, Reverse(self.ready_seq), Reverse(edge.0))
+            }
+        };
+        self.ready.push(key);
     }
 
     /// The state of `edge`.
@@ -215,7 +242,7 @@ impl<'g> Scheduler<'g> {
         }
         if all_done {
             self.set_state(edge, BuildState::Ready);
-            self.ready.push_back(edge);
+            self.push_ready(edge);
         }
     }
 
@@ -235,7 +262,8 @@ impl<'g> Scheduler<'g> {
             if let Some(edge) = self.start_queued() {
                 return Some(edge);
             }
-            let edge = self.ready.pop_front()?;
+            let (_, _, Reverse(id)) = self.ready.pop()?;
+            let edge = EdgeId(id);
             debug_assert_eq!(self.states[edge], BuildState::Ready);
             if graph.edges[edge].rule == PHONY_RULE || !dirtiness.is_dirty(edge) {
                 self.complete(edge);

@@ -6,6 +6,7 @@
 
 mod commands;
 mod compdb;
+mod deps;
 mod inputs;
 mod query;
 mod rules;
@@ -20,6 +21,7 @@ use crate::graph::{FileId, Graph};
 
 pub use commands::commands;
 pub use compdb::{compdb, compdb_targets};
+pub use deps::deps;
 pub use inputs::{inputs, multi_inputs};
 pub use query::query;
 pub use rules::rules;
