@@ -13,7 +13,7 @@
 //!    finished command is reported with ninja's status line, its output,
 //!    and `FAILED:` when it fails, then logged in `.ninja_log`.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -247,6 +247,12 @@ pub struct Scan<'a> {
     discovered: Vec<Vec<FileId>>,
     /// Discovered inputs the graph does not know, with their mtimes.
     discovered_extra: Vec<Vec<(Vec<u8>, i64)>>,
+    /// Dyndep files already applied to the graph.
+    loaded_dyndeps: &'a HashSet<FileId>,
+    /// Dyndep files not yet loaded that can be loaded now.
+    ready_dyndeps: Vec<FileId>,
+    /// Dyndep files that an edge of the build will produce.
+    pending_dyndeps: HashSet<FileId>,
 }
 
 impl<'a> Scan<'a> {
@@ -254,6 +260,7 @@ impl<'a> Scan<'a> {
         graph: &'a Graph,
         build_log: &'a BuildLog,
         deps_log: &'a DepsLog,
+        loaded_dyndeps: &'a HashSet<FileId>,
         explain: bool,
     ) -> Scan<'a> {
         let files = graph.files.len();
@@ -271,6 +278,9 @@ impl<'a> Scan<'a> {
             explain,
             discovered: vec![Vec::new(); edges],
             discovered_extra: vec![Vec::new(); edges],
+            loaded_dyndeps,
+            ready_dyndeps: Vec::new(),
+            pending_dyndeps: HashSet::new(),
         }
     }
 
@@ -311,6 +321,22 @@ impl<'a> Scan<'a> {
         self.mark[edge.index()] = Mark::InStack;
         stack.push(file);
         let e = &graph.edges[edge];
+        if let Some(dd) = e.dyndep
+            && !self.loaded_dyndeps.contains(&dd)
+        {
+            // spec: [build.dyndep.load]
+            self.visit_file(dd, stack)?;
+            let ready = graph.files[dd]
+                .in_edge
+                .is_none_or(|p| self.outputs_ready[p.index()]);
+            if ready {
+                if !self.ready_dyndeps.contains(&dd) {
+                    self.ready_dyndeps.push(dd);
+                }
+            } else {
+                self.pending_dyndeps.insert(dd);
+            }
+        }
         for &out in &e.outputs {
             self.mtime(out);
         }
@@ -730,7 +756,7 @@ pub enum Ended {
 
 /// Builds `targets`; returns ninja's exit status.
 pub fn build(
-    graph: &Graph,
+    graph: &mut Graph,
     targets: &[FileId],
     config: &Config,
     out: &mut dyn Write,
@@ -771,13 +797,67 @@ pub fn report(
 /// Runs one build of `targets`. `total` is the status line's `%t`, which
 /// carries over from a manifest rebuild to the main build, as in ninja.
 pub fn run(
-    graph: &Graph,
+    graph: &mut Graph,
     targets: &[FileId],
     config: &Config,
     total: &mut usize,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Ended> {
+    let base = *total;
+    let mut finished = 0;
+    let mut loaded = HashSet::new();
+    let build_start = Instant::now();
+    loop {
+        let phase = run_phase(
+            graph,
+            targets,
+            config,
+            &loaded,
+            (base, &mut finished, total),
+            build_start,
+            out,
+            err,
+        )?;
+        match phase {
+            Phase::Ended(ended) => return Ok(ended),
+            Phase::LoadDyndeps(files) => {
+                // spec: [build.dyndep.load]
+                for file in files {
+                    loaded.insert(file);
+                    if let Err(message) =
+                        crate::dyndep::load(graph, file, &mut crate::load::DiskReader)
+                    {
+                        out.flush()?;
+                        return Ok(Ended::Error(message));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What one scan-plan-run round gave.
+enum Phase {
+    Ended(Ended),
+    /// These dyndep files can be loaded now; then scan again.
+    LoadDyndeps(Vec<FileId>),
+}
+
+/// One round of the build: scan, plan and run until the end, or until a
+/// dyndep file is ready to be loaded (then the running commands are
+/// waited for and the caller loads it and starts a new round).
+#[allow(clippy::too_many_arguments)]
+fn run_phase(
+    graph: &Graph,
+    targets: &[FileId],
+    config: &Config,
+    loaded: &HashSet<FileId>,
+    (base, finished, total): (usize, &mut usize, &mut usize),
+    build_start: Instant,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Phase> {
     let mode = if config.dry_run {
         OpenMode::ReadOnly
     } else {
@@ -785,37 +865,47 @@ pub fn run(
     };
     let mut logs = match Logs::open(graph, mode, err)? {
         Ok(logs) => logs,
-        Err(message) => return Ok(Ended::Error(message)),
+        Err(message) => return Ok(Phase::Ended(Ended::Error(message))),
     };
-    let build_start = Instant::now();
 
     // Phase 1 and 2: scan and plan, target by target as ninja does.
     let build_log = std::mem::take(&mut logs.build_log);
     let scan_deps_log = logs.deps_log.clone();
-    let mut scan = Scan::new(graph, &build_log, &scan_deps_log, config.explain);
+    let mut scan = Scan::new(graph, &build_log, &scan_deps_log, loaded, config.explain);
     let mut plan = Plan {
         wanted: vec![false; graph.edges.len()],
         total: 0,
     };
     for &target in targets {
-        let result = scan
-            .recompute(target)
-            .and_then(|()| plan.add(&scan, target, None));
-        if let Err(message) = result {
-            return Ok(Ended::Error(message));
+        if let Err(message) = scan.recompute(target) {
+            return Ok(Phase::Ended(Ended::Error(message)));
+        }
+        if !scan.ready_dyndeps.is_empty() {
+            return Ok(Phase::LoadDyndeps(std::mem::take(&mut scan.ready_dyndeps)));
+        }
+        if let Err(message) = plan.add(&scan, target, None) {
+            return Ok(Phase::Ended(Ended::Error(message)));
         }
     }
     if plan.total == 0 {
-        return Ok(Ended::UpToDate);
+        if *finished > 0 {
+            return Ok(Phase::Ended(Ended::Succeeded { dirty: false }));
+        }
+        return Ok(Phase::Ended(Ended::UpToDate));
     }
+    let mut pending_dyndeps = std::mem::take(&mut scan.pending_dyndeps);
+    if config.dry_run {
+        pending_dyndeps.clear();
+    }
+    let mut restart: Vec<FileId> = Vec::new();
 
     let mut dirty = scan.edge_dirty.clone();
     let mut status = Status {
         out,
         err,
         have_blank_line: true,
-        finished: 0,
-        total: *total + plan.total,
+        finished: *finished,
+        total: base + *finished + plan.total,
         verbosity: config.verbosity,
     };
     let mut sched = Scheduler::new(
@@ -840,7 +930,9 @@ pub fn run(
     let mut start_mtime = vec![0i64; graph.edges.len()];
     let millis = move |t: Instant| t.duration_since(build_start).as_millis() as i32;
     loop {
-        while let Some(edge) = sched.next_to_start(&mut |e: EdgeId| dirty[e.index()]) {
+        while restart.is_empty()
+            && let Some(edge) = sched.next_to_start(&mut |e: EdgeId| dirty[e.index()])
+        {
             let e = &graph.edges[edge];
             let console = e.pool == CONSOLE_POOL;
             let command = edge_command(graph, edge, false).unwrap_or_default();
@@ -1015,6 +1107,11 @@ pub fn run(
             }
         }
         sched.finished(edge, true);
+        for &o in &e.outputs {
+            if pending_dyndeps.contains(&o) && sched.failures() == 0 {
+                restart.push(o);
+            }
+        }
         if config.dry_run {
             continue;
         }
@@ -1034,7 +1131,9 @@ pub fn run(
             if let Err(error) =
                 build_log::append_entry(&logs.build_log_path, &graph.files[o].path, &entry)
             {
-                return Ok(Ended::Error(format!("Error writing to build log: {error}")));
+                return Ok(Phase::Ended(Ended::Error(format!(
+                    "Error writing to build log: {error}"
+                ))));
             }
         }
         if !deps_type.is_empty() {
@@ -1046,22 +1145,31 @@ pub fn run(
                         if !bytes.is_empty()
                             && let Err(error) = deps_log::append(&logs.deps_log_path, &bytes)
                         {
-                            return Ok(Ended::Error(format!("Error writing to deps log: {error}")));
+                            return Ok(Phase::Ended(Ended::Error(format!(
+                                "Error writing to deps log: {error}"
+                            ))));
                         }
                     }
                     Err(error) => {
-                        return Ok(Ended::Error(format!("Error writing to deps log: {error}")));
+                        return Ok(Phase::Ended(Ended::Error(format!(
+                            "Error writing to deps log: {error}"
+                        ))));
                     }
                 }
             }
         }
     }
 
-    status.print_on_new_line(b"")?;
+    *finished = status.finished;
     *total = status.total;
+    if !restart.is_empty() && sched.failures() == 0 {
+        // The logs were appended to; the next round reads them again.
+        return Ok(Phase::LoadDyndeps(restart));
+    }
+    status.print_on_new_line(b"")?;
     if sched.succeeded() {
         let dirty = targets.first().is_some_and(|t| scan.file_dirty[t.index()]);
-        return Ok(Ended::Succeeded { dirty });
+        return Ok(Phase::Ended(Ended::Succeeded { dirty }));
     }
     let failures = sched.failures();
     let k = config.failures_allowed;
@@ -1076,10 +1184,10 @@ pub fn run(
     } else {
         "stuck [this is a bug]"
     };
-    Ok(Ended::Stopped {
+    Ok(Phase::Ended(Ended::Stopped {
         message,
         code: if exit_code == 0 { 1 } else { exit_code },
-    })
+    }))
 }
 
 /// ninja's critical path weights: each edge counts 1 (phony edges 0) plus

@@ -236,7 +236,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
             )?;
             return Ok(1);
         }
-        let loaded = match load(
+        let mut loaded = match load(
             &mut DiskReader,
             options.input_file.as_bytes(),
             &load_options,
@@ -259,13 +259,13 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         if options.tool.is_some() {
             break loaded;
         }
-        match rebuild_manifest(&loaded.graph, &options, &mut total, out, err)? {
+        match rebuild_manifest(&mut loaded.graph, &options, &mut total, out, err)? {
             Regen::Reload => continue,
             Regen::Exit(status) => return Ok(status),
             Regen::Build => {}
         }
         let config = &options.build;
-        let status = run_build(&loaded.graph, config, &rest, &mut total, out, err)?;
+        let status = run_build(&mut loaded.graph, config, &rest, &mut total, out, err)?;
         // ninja exits without freeing the graph; so do we (it can be large).
         std::mem::forget(loaded);
         return Ok(status);
@@ -352,7 +352,7 @@ enum Regen {
 /// Brings the manifest itself up to date first, if an edge produces it
 /// (spec: [build.regen.first]).
 fn rebuild_manifest(
-    graph: &crate::graph::Graph,
+    graph: &mut crate::graph::Graph,
     options: &Options,
     total: &mut usize,
     out: &mut dyn Write,
@@ -391,7 +391,7 @@ fn rebuild_manifest(
 
 /// Runs a build of the targets named in `args` (or the defaults).
 fn run_build(
-    graph: &crate::graph::Graph,
+    graph: &mut crate::graph::Graph,
     config: &crate::build::Config,
     args: &[String],
     total: &mut usize,
