@@ -215,7 +215,20 @@ fn now_nanos() -> i64 {
 }
 
 fn is_true(graph: &Graph, edge: EdgeId, key: &str) -> bool {
-    edge_binding(graph, edge, key).is_ok_and(|v| !v.is_empty())
+    !must(edge_binding(graph, edge, key)).is_empty()
+}
+
+/// An expanded binding; a cycle among rule variables is fatal, as in
+/// ninja (spec: [eval.rule.cycle]): exits with status 1.
+fn must(value: Result<Vec<u8>, crate::expand::CycleError>) -> Vec<u8> {
+    match value {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = io::stdout().flush();
+            eprintln!("ninja: fatal: {e}");
+            std::process::exit(1);
+        }
+    }
 }
 
 fn lossy(bytes: &[u8]) -> String {
@@ -341,7 +354,7 @@ impl<'a> Scan<'a> {
             self.mtime(out);
         }
         let mut dirty = false;
-        self.load_deps(edge, &mut dirty);
+        self.load_deps(edge, &mut dirty)?;
         let mut ready = true;
         let mut most_recent: Option<(Vec<u8>, i64)> = None;
         let non_order_only = e.inputs.len() - e.order_only_inputs;
@@ -433,20 +446,20 @@ impl<'a> Scan<'a> {
 
     /// Reads discovered inputs (depfile or deps log); sets `dirty` when they
     /// are missing or stale.
-    fn load_deps(&mut self, edge: EdgeId, dirty: &mut bool) {
+    fn load_deps(&mut self, edge: EdgeId, dirty: &mut bool) -> Result<(), String> {
         let graph = self.graph;
         let e = &graph.edges[edge];
         if e.rule == PHONY_RULE {
-            return;
+            return Ok(());
         }
-        let deps_type = edge_binding(graph, edge, "deps").unwrap_or_default();
+        let deps_type = must(edge_binding(graph, edge, "deps"));
         let first_output = e.outputs[0];
         let out_path = lossy(&graph.files[first_output].path);
         if !deps_type.is_empty() {
             let Some(deps) = self.deps_log.get(&graph.files[first_output].path) else {
                 self.record(edge, format!("deps for '{out_path}' are missing"));
                 *dirty = true;
-                return;
+                return Ok(());
             };
             let out_mtime = self.mtime(first_output);
             if out_mtime > deps.mtime {
@@ -458,7 +471,7 @@ impl<'a> Scan<'a> {
                     ),
                 );
                 *dirty = true;
-                return;
+                return Ok(());
             }
             let paths = self
                 .deps_log
@@ -474,12 +487,11 @@ impl<'a> Scan<'a> {
             }
             self.discovered[edge.index()] = ids;
             self.discovered_extra[edge.index()] = extra;
-            return;
+            return Ok(());
         }
-        let depfile =
-            edge_binding_escaped(graph, edge, "depfile", Escape::None).unwrap_or_default();
+        let depfile = must(edge_binding_escaped(graph, edge, "depfile", Escape::None));
         if depfile.is_empty() {
-            return;
+            return Ok(());
         }
         let shown = lossy(&depfile);
         let content = match std::fs::read(bytes_to_path(&depfile)) {
@@ -487,18 +499,47 @@ impl<'a> Scan<'a> {
             Err(_) => {
                 self.record(edge, format!("depfile '{shown}' is missing"));
                 *dirty = true;
-                return;
+                return Ok(());
             }
         };
         if content.is_empty() {
             self.record(edge, format!("depfile '{shown}' is missing"));
             *dirty = true;
-            return;
+            return Ok(());
         }
-        let Ok(parsed) = parse_depfile(&content) else {
-            *dirty = true;
-            return;
+        let parsed = match parse_depfile(&content) {
+            Ok(p) => p,
+            Err(error) => return Err(format!("{shown}: {error}")),
         };
+        // spec: [depfile.load.no-outputs]
+        let Some(first) = parsed.outputs.first() else {
+            return Err(format!("{shown}: no outputs declared"));
+        };
+        let mut first = first.clone();
+        crate::canon::canonicalize(&mut first);
+        // spec: [depfile.load.first-output]
+        if *first != *graph.files[first_output].path {
+            self.record(
+                edge,
+                format!(
+                    "expected depfile '{shown}' to mention '{out_path}', got '{}'",
+                    lossy(&first)
+                ),
+            );
+            *dirty = true;
+            return Ok(());
+        }
+        // spec: [depfile.load.undeclared-output]
+        for o in &parsed.outputs {
+            let mut o = o.clone();
+            crate::canon::canonicalize(&mut o);
+            if !e.outputs.iter().any(|&f| *graph.files[f].path == *o) {
+                return Err(format!(
+                    "{shown}: depfile mentions '{}' as an output, but no such output was declared",
+                    lossy(&o)
+                ));
+            }
+        }
         let mut ids = Vec::new();
         let mut extra = Vec::new();
         for input in &parsed.inputs {
@@ -514,6 +555,7 @@ impl<'a> Scan<'a> {
         }
         self.discovered[edge.index()] = ids;
         self.discovered_extra[edge.index()] = extra;
+        Ok(())
     }
 
     fn outputs_dirty(&mut self, edge: EdgeId, most_recent: Option<&(Vec<u8>, i64)>) -> bool {
@@ -537,7 +579,7 @@ impl<'a> Scan<'a> {
             }
             return false;
         }
-        let command = edge_command(graph, edge, true).unwrap_or_default();
+        let command = must(edge_command(graph, edge, true));
         let hash = command_hash(&command);
         let restat = is_true(graph, edge, "restat");
         let generator = is_true(graph, edge, "generator");
@@ -676,10 +718,10 @@ impl Status<'_> {
         let mut text = if self.verbosity == Verbosity::Verbose {
             Vec::new()
         } else {
-            edge_binding(graph, edge, "description").unwrap_or_default()
+            must(edge_binding(graph, edge, "description"))
         };
         if text.is_empty() {
-            text = edge_command(graph, edge, false).unwrap_or_default();
+            text = must(edge_command(graph, edge, false));
         }
         write!(self.out, "[{}/{}] ", self.finished, self.total)?;
         self.out.write_all(&text)?;
@@ -935,7 +977,7 @@ fn run_phase(
         {
             let e = &graph.edges[edge];
             let console = e.pool == CONSOLE_POOL;
-            let command = edge_command(graph, edge, false).unwrap_or_default();
+            let command = must(edge_command(graph, edge, false));
             let start_ms = millis(Instant::now());
             if console {
                 let x = std::mem::take(&mut scan.explanations[edge.index()]);
@@ -960,10 +1002,9 @@ fn run_phase(
                     let _ = std::fs::create_dir_all(parent);
                 }
             }
-            let rspfile =
-                edge_binding_escaped(graph, edge, "rspfile", Escape::None).unwrap_or_default();
+            let rspfile = must(edge_binding_escaped(graph, edge, "rspfile", Escape::None));
             if !rspfile.is_empty() {
-                let content = edge_binding(graph, edge, "rspfile_content").unwrap_or_default();
+                let content = must(edge_binding(graph, edge, "rspfile_content"));
                 let path = bytes_to_path(&rspfile);
                 if let Some(parent) = path.parent()
                     && !parent.as_os_str().is_empty()
@@ -1004,11 +1045,10 @@ fn run_phase(
         let mut output = outcome.output;
 
         // Discovered dependencies (deps = gcc) before reporting.
-        let deps_type = edge_binding(graph, edge, "deps").unwrap_or_default();
+        let deps_type = must(edge_binding(graph, edge, "deps"));
         let mut deps_inputs: Vec<Vec<u8>> = Vec::new();
         if !deps_type.is_empty() && !config.dry_run {
-            let depfile =
-                edge_binding_escaped(graph, edge, "depfile", Escape::None).unwrap_or_default();
+            let depfile = must(edge_binding_escaped(graph, edge, "depfile", Escape::None));
             if !depfile.is_empty() {
                 match std::fs::read(bytes_to_path(&depfile)) {
                     Ok(content) => match parse_depfile(&content) {
@@ -1030,7 +1070,7 @@ fn run_phase(
                                 if !output.is_empty() {
                                     output.push(b'\n');
                                 }
-                                output.extend(format!("{}: {error}", lossy(&depfile)).bytes());
+                                output.extend(error.to_string().bytes());
                                 code = 1;
                             }
                         }
@@ -1070,7 +1110,7 @@ fn run_phase(
                 outs.push(' ');
             }
             status.print_on_new_line(format!("FAILED: [code={code}] {outs}\n").as_bytes())?;
-            let mut command = edge_command(graph, edge, false).unwrap_or_default();
+            let mut command = must(edge_command(graph, edge, false));
             command.push(b'\n');
             status.print_on_new_line(&command)?;
         }
@@ -1115,12 +1155,11 @@ fn run_phase(
         if config.dry_run {
             continue;
         }
-        let rspfile =
-            edge_binding_escaped(graph, edge, "rspfile", Escape::None).unwrap_or_default();
+        let rspfile = must(edge_binding_escaped(graph, edge, "rspfile", Escape::None));
         if !rspfile.is_empty() && !config.keep_rsp {
             let _ = std::fs::remove_file(bytes_to_path(&rspfile));
         }
-        let hash = command_hash(&edge_command(graph, edge, true).unwrap_or_default());
+        let hash = command_hash(&must(edge_command(graph, edge, true)));
         for &o in &e.outputs {
             let entry = LogEntry {
                 start_ms: outcome.start_ms,
