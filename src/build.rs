@@ -688,16 +688,65 @@ struct Status<'w> {
     finished: usize,
     total: usize,
     verbosity: Verbosity,
+    /// While a `console` pool edge runs, other output waits here: the
+    /// last status line, and everything printed on new lines.
+    console_locked: bool,
+    line_buffer: Vec<u8>,
+    output_buffer: Vec<u8>,
 }
 
 impl Status<'_> {
-    fn print_on_new_line(&mut self, text: &[u8]) -> io::Result<()> {
-        if !self.have_blank_line {
-            self.out.write_all(b"\n")?;
+    fn print_or_buffer(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.console_locked {
+            self.output_buffer.extend_from_slice(bytes);
+            Ok(())
+        } else {
+            self.out.write_all(bytes)
         }
-        self.out.write_all(text)?;
+    }
+
+    fn print_on_new_line(&mut self, text: &[u8]) -> io::Result<()> {
+        if self.console_locked && !self.line_buffer.is_empty() {
+            let line = std::mem::take(&mut self.line_buffer);
+            self.output_buffer.extend_from_slice(&line);
+            self.output_buffer.push(b'\n');
+        }
+        if !self.have_blank_line {
+            self.print_or_buffer(b"\n")?;
+        }
+        self.print_or_buffer(text)?;
         self.have_blank_line = text.is_empty() || text.ends_with(b"\n");
         self.out.flush()
+    }
+
+    /// A status line (the dumb terminal's `Print`: no newline first).
+    fn print_line(&mut self, line: Vec<u8>) -> io::Result<()> {
+        if self.console_locked {
+            self.line_buffer = line;
+            return Ok(());
+        }
+        self.out.write_all(&line)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+
+    fn set_console_locked(&mut self, locked: bool) -> io::Result<()> {
+        if locked == self.console_locked {
+            return Ok(());
+        }
+        if locked {
+            self.print_on_new_line(b"")?;
+        }
+        self.console_locked = locked;
+        if !locked {
+            let output = std::mem::take(&mut self.output_buffer);
+            self.print_on_new_line(&output)?;
+            let line = std::mem::take(&mut self.line_buffer);
+            if !line.is_empty() {
+                self.print_line(line)?;
+            }
+        }
+        Ok(())
     }
 
     fn print_status(
@@ -723,10 +772,9 @@ impl Status<'_> {
         if text.is_empty() {
             text = must(edge_command(graph, edge, false));
         }
-        write!(self.out, "[{}/{}] ", self.finished, self.total)?;
-        self.out.write_all(&text)?;
-        self.out.write_all(b"\n")?;
-        self.out.flush()
+        let mut line = format!("[{}/{}] ", self.finished, self.total).into_bytes();
+        line.extend_from_slice(&text);
+        self.print_line(line)
     }
 }
 
@@ -946,6 +994,9 @@ fn run_phase(
         out,
         err,
         have_blank_line: true,
+        console_locked: false,
+        line_buffer: Vec::new(),
+        output_buffer: Vec::new(),
         finished: *finished,
         total: base + *finished + plan.total,
         verbosity: config.verbosity,
@@ -982,7 +1033,7 @@ fn run_phase(
             if console {
                 let x = std::mem::take(&mut scan.explanations[edge.index()]);
                 status.print_status(graph, edge, &x)?;
-                status.print_on_new_line(b"")?;
+                status.set_console_locked(true)?;
             }
             if config.dry_run {
                 dry_done.push_back(Outcome {
@@ -1099,6 +1150,9 @@ fn run_phase(
         // Report.
         status.finished += 1;
         let console = e.pool == CONSOLE_POOL;
+        if console {
+            status.set_console_locked(false)?;
+        }
         if !console {
             let x = std::mem::take(&mut scan.explanations[edge.index()]);
             status.print_status(graph, edge, &x)?;
@@ -1205,6 +1259,7 @@ fn run_phase(
         // The logs were appended to; the next round reads them again.
         return Ok(Phase::LoadDyndeps(restart));
     }
+    status.set_console_locked(false)?;
     status.print_on_new_line(b"")?;
     if sched.succeeded() {
         let dirty = targets.first().is_some_and(|t| scan.file_dirty[t.index()]);

@@ -111,8 +111,25 @@ struct Options {
     build: crate::build::Config,
 }
 
+/// Stack for the thread that runs ninja's command line: the build's
+/// dependency scan recurses along chains of edges (as ninja's does).
+const BUILD_STACK_BYTES: usize = 1 << 30;
+
 /// Runs ninja's command line; returns the exit status.
 pub fn run(args: &[String]) -> i32 {
+    let owned = args.to_vec();
+    let thread = std::thread::Builder::new()
+        .name("ninja".into())
+        .stack_size(BUILD_STACK_BYTES)
+        .spawn(move || run_on_this_thread(&owned));
+    match thread {
+        Ok(handle) => handle.join().unwrap_or(1),
+        Err(_) => run_on_this_thread(args),
+    }
+}
+
+/// [`run`] without a thread of its own.
+pub fn run_on_this_thread(args: &[String]) -> i32 {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
