@@ -87,6 +87,22 @@ pub struct Logs {
     pub build_log_path: PathBuf,
     pub deps_log: DepsLog,
     pub deps_log_path: PathBuf,
+    /// `.ninja_lock`, touched when a command starts to read the time.
+    pub lock_path: PathBuf,
+}
+
+/// The file touched to read the file system's clock, in `builddir`.
+pub const LOCK_FILE_NAME: &str = ".ninja_lock";
+
+#[cfg(unix)]
+fn path_bytes(path: &std::path::Path) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(path: &std::path::Path) -> &[u8] {
+    path.to_str().unwrap_or("").as_bytes()
 }
 
 /// When the logs are opened, which decides whether they are rewritten.
@@ -180,6 +196,7 @@ impl Logs {
             build_log_path,
             deps_log: deps,
             deps_log_path,
+            lock_path: join(LOCK_FILE_NAME),
         }))
     }
 }
@@ -894,16 +911,53 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Ended> {
-    let base = *total;
-    let mut finished = 0;
     let mut loaded = HashSet::new();
     let build_start = Instant::now();
+    let ended = run_rounds(
+        graph,
+        targets,
+        config,
+        total,
+        &mut loaded,
+        build_start,
+        out,
+        err,
+    );
+    // ninja removes the lock file when the build ends.
+    let mut lock = Vec::new();
+    graph
+        .scopes
+        .push_value(graph.scopes.root(), b"builddir", &mut lock);
+    let lock = if lock.is_empty() {
+        PathBuf::from(LOCK_FILE_NAME)
+    } else {
+        bytes_to_path(&lock).join(LOCK_FILE_NAME)
+    };
+    if lock.exists() {
+        let _ = std::fs::remove_file(lock);
+    }
+    ended
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_rounds(
+    graph: &mut Graph,
+    targets: &[FileId],
+    config: &Config,
+    total: &mut usize,
+    loaded: &mut HashSet<FileId>,
+    build_start: Instant,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Ended> {
+    let base = *total;
+    let mut finished = 0;
     loop {
         let phase = run_phase(
             graph,
             targets,
             config,
-            &loaded,
+            loaded,
             (base, &mut finished, total),
             build_start,
             out,
@@ -1064,7 +1118,12 @@ fn run_phase(
                 }
                 let _ = std::fs::write(path, content);
             }
-            start_mtime[edge.index()] = now_nanos();
+            // The file system's idea of "now" (ninja touches a lock file).
+            let _ = std::fs::write(&logs.lock_path, b"");
+            start_mtime[edge.index()] = match stat(path_bytes(&logs.lock_path)) {
+                0 => now_nanos(),
+                m => m,
+            };
             let tx = tx.clone();
             running += 1;
             std::thread::spawn(move || {
@@ -1391,5 +1450,87 @@ fn clean_file(
                 clean_file(scan, plan, sched, dirty, status, o);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{LoadOptions, MemoryReader, load};
+
+    fn graph(manifest: &str) -> Graph {
+        let mut reader = MemoryReader::new(&[("build.ninja", manifest)]);
+        match load(&mut reader, b"build.ninja", &LoadOptions::default()) {
+            Ok(loaded) => loaded.graph,
+            Err((e, _)) => panic!("load failed: {e}"),
+        }
+    }
+
+    fn edge(g: &Graph, out: &str) -> EdgeId {
+        g.files[g.lookup_file(out.as_bytes()).unwrap()]
+            .in_edge
+            .unwrap()
+    }
+
+    #[test]
+    fn critical_path_counts_commands_downstream() {
+        let g = graph(
+            "rule r\n  command = true\n\
+             build a: r src\nbuild b: r a\nbuild c: r b\nbuild all: phony c a\n",
+        );
+        let w = critical_path_weights(&g, &[g.lookup_file(b"all").unwrap()]);
+        assert_eq!(w[edge(&g, "all").index()], 0);
+        assert_eq!(w[edge(&g, "c").index()], 1);
+        assert_eq!(w[edge(&g, "b").index()], 2);
+        assert_eq!(w[edge(&g, "a").index()], 3);
+    }
+
+    #[test]
+    fn scan_finds_missing_outputs_and_clean_edges() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        std::fs::write(dir.path().join("in"), "x").unwrap();
+        std::fs::write(dir.path().join("built"), "x").unwrap();
+        let g = graph(&format!(
+            "rule r\n  command = true\n  generator = 1\n\
+             build {d}/out: r {d}/in\nbuild {d}/built: r\n"
+        ));
+        let (log, deps, loaded) = (BuildLog::default(), DepsLog::default(), HashSet::new());
+        let mut scan = Scan::new(&g, &log, &deps, &loaded, true);
+        let out = g.lookup_file(format!("{d}/out").as_bytes()).unwrap();
+        let built = g.lookup_file(format!("{d}/built").as_bytes()).unwrap();
+        scan.recompute(out).unwrap();
+        scan.recompute(built).unwrap();
+        let e = g.files[out].in_edge.unwrap();
+        assert!(scan.edge_dirty[e.index()]);
+        assert_eq!(
+            scan.explanations[e.index()],
+            vec![format!("output {d}/out doesn't exist")]
+        );
+        // A generator edge with an existing output and no log entry is clean.
+        assert!(!scan.edge_dirty[g.files[built].in_edge.unwrap().index()]);
+    }
+
+    #[test]
+    fn scan_reports_missing_sources_in_the_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let g = graph(&format!(
+            "rule r\n  command = true\nbuild {d}/out: r {d}/gone\n"
+        ));
+        let (log, deps, loaded) = (BuildLog::default(), DepsLog::default(), HashSet::new());
+        let mut scan = Scan::new(&g, &log, &deps, &loaded, false);
+        let out = g.lookup_file(format!("{d}/out").as_bytes()).unwrap();
+        scan.recompute(out).unwrap();
+        let mut plan = Plan {
+            wanted: vec![false; g.edges.len()],
+            total: 0,
+        };
+        assert_eq!(
+            plan.add(&scan, out, None),
+            Err(format!(
+                "'{d}/gone', needed by '{d}/out', missing and no known rule to make it"
+            ))
+        );
     }
 }
