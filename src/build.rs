@@ -1228,6 +1228,12 @@ fn run_phase(
             status.print_on_new_line(&command)?;
         }
         if !output.is_empty() {
+            // Not a smart terminal: escape sequences are stripped unless
+            // CLICOLOR_FORCE asks for color.
+            let color = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
+            if !color && output.contains(&0x1b) {
+                output = strip_ansi_escapes(&output);
+            }
             status.print_on_new_line(&output)?;
         }
         if code != 0 {
@@ -1341,6 +1347,33 @@ fn run_phase(
         message,
         code: if exit_code == 0 { 1 } else { exit_code },
     }))
+}
+
+/// Removes ANSI CSI sequences (`ESC [` up to a letter) as ninja does for
+/// command output on a terminal without color; a lone `ESC` is dropped.
+fn strip_ansi_escapes(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        if input[i] != 0x1b {
+            out.push(input[i]);
+            i += 1;
+            continue;
+        }
+        if i + 1 >= input.len() {
+            break;
+        }
+        if input[i + 1] != b'[' {
+            i += 1;
+            continue;
+        }
+        i += 2;
+        while i < input.len() && !input[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        i += 1;
+    }
+    out
 }
 
 /// ninja's critical path weights: each edge counts 1 (phony edges 0) plus
@@ -1470,6 +1503,13 @@ mod tests {
         g.files[g.lookup_file(out.as_bytes()).unwrap()]
             .in_edge
             .unwrap()
+    }
+
+    #[test]
+    fn ansi_escapes_are_stripped() {
+        assert_eq!(strip_ansi_escapes(b"\x1b[1;31mred\x1b[0m!"), b"red!");
+        assert_eq!(strip_ansi_escapes(b"a\x1bb"), b"ab");
+        assert_eq!(strip_ansi_escapes(b"a\x1b"), b"a");
     }
 
     #[test]

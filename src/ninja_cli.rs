@@ -292,6 +292,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         unreachable!("builds return from the loop above");
     };
     if tool.when == RunAfter::Logs
+        && !options.build.dry_run
         && let Err(message) = ensure_build_dir(&loaded.graph)
     {
         writeln!(err, "ninja: error: {message}")?;
@@ -300,7 +301,9 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     let mut logs = None;
     if tool.when == RunAfter::Logs || tool.name == "recompact" {
         let mode = if tool.name == "recompact" {
-            if let Err(message) = ensure_build_dir(&loaded.graph) {
+            if !options.build.dry_run
+                && let Err(message) = ensure_build_dir(&loaded.graph)
+            {
                 writeln!(err, "ninja: error: {message}")?;
                 return Ok(1);
             }
@@ -376,7 +379,10 @@ fn rebuild_manifest(
     err: &mut dyn Write,
 ) -> io::Result<Regen> {
     use crate::build::Ended;
-    if let Err(message) = ensure_build_dir(graph) {
+    // ninja leaves `builddir` alone in a dry run.
+    if !options.build.dry_run
+        && let Err(message) = ensure_build_dir(graph)
+    {
         out.flush()?;
         writeln!(err, "ninja: error: {message}")?;
         return Ok(Regen::Exit(1));
