@@ -9,6 +9,7 @@ pub mod build;
 pub mod build_log;
 pub mod canon;
 pub mod check;
+pub mod clean;
 pub mod cli;
 pub mod densemap;
 pub mod depfile;

@@ -345,6 +345,22 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         "multi-inputs" => tools::multi_inputs(&mut cx, &rest)?,
         "compdb" => tools::compdb(&mut cx, &rest)?,
         "compdb-targets" => tools::compdb_targets(&mut cx, &rest)?,
+        "clean" => {
+            let Some((flags, targets)) = cx.options("clean", &rest, "hgr", &[], CLEAN_USAGE)?
+            else {
+                return Ok(1);
+            };
+            if !targets.is_empty() || flags.iter().any(|(c, _)| *c == 'r') {
+                return not_implemented(cx.out, cx.err, "clean TARGETS");
+            }
+            crate::clean::clean_all(
+                cx.graph,
+                flags.iter().any(|(c, _)| *c == 'g'),
+                options.build.dry_run,
+                options.build.verbosity == crate::build::Verbosity::Verbose,
+                cx.out,
+            )?
+        }
         "deps" => {
             let deps_log = logs.map(|l| l.deps_log).unwrap_or_default();
             tools::deps(&mut cx, &deps_log, &crate::build::stat, &rest)?
@@ -355,6 +371,11 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     std::mem::forget(loaded);
     Ok(status)
 }
+
+/// `-t clean -h`.
+const CLEAN_USAGE: &str = "usage: ninja -t clean [options] [targets]\n\n\
+options:\n  -g     also clean files marked as ninja generator output\n  \
+-r     interpret targets as a list of rules to clean instead\n";
 
 /// ninja gives up regenerating the manifest after this many rounds.
 const REGEN_CYCLE_LIMIT: usize = 100;
