@@ -329,6 +329,10 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_default();
     if tool.name == "query" {
+        let rest = match &logs {
+            Some(l) => resolve_carets_through_deps(&loaded.graph, &l.deps_log, &rest),
+            None => rest,
+        };
         return tools::query(&mut loaded.graph, &mut DiskReader, out, err, &rest);
     }
     let mut cx = ToolContext {
@@ -370,6 +374,43 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     // ninja exits without freeing the graph; so do we (it can be large).
     std::mem::forget(loaded);
     Ok(status)
+}
+
+/// `FILE^` for a file without out edges names, as in ninja, the first
+/// output in the deps log that lists FILE as a dependency
+/// (spec: [tools.target.caret]).
+fn resolve_carets_through_deps(
+    graph: &crate::graph::Graph,
+    deps: &crate::deps_log::DepsLog,
+    args: &[String],
+) -> Vec<String> {
+    args.iter()
+        .map(|arg| {
+            let Some(stem) = arg.strip_suffix('^') else {
+                return arg.clone();
+            };
+            let mut path = stem.as_bytes().to_vec();
+            crate::canon::canonicalize(&mut path);
+            let has_out_edges = graph
+                .lookup_file(&path)
+                .is_some_and(|f| !graph.files[f].out_edges.is_empty());
+            if has_out_edges {
+                return arg.clone();
+            }
+            let Some(id) = deps.id(&path) else {
+                return arg.clone();
+            };
+            let first = deps
+                .deps
+                .iter()
+                .find(|(_, d)| d.inputs.contains(&id))
+                .and_then(|(out, _)| deps.nodes.get(*out as usize));
+            match first {
+                Some(out) => String::from_utf8_lossy(out).into_owned(),
+                None => arg.clone(),
+            }
+        })
+        .collect()
 }
 
 /// `-t clean -h`.
