@@ -31,10 +31,14 @@
 //! wants the producers of its validation files, but a validation never
 //! orders anything, so it neither delays nor skips the validated edge.
 //!
-//! TODO(issue 3): dyndep files can add inputs to edges while the build
-//! runs, and `restat` can turn downstream edges clean after a run; both
-//! need hooks here. Cycles are not detected by the loader: an edge on a
-//! cycle stays `Want` forever, which [`Scheduler::is_stalled`] reports.
+//! The executor ([`crate::build`]) handles the rest outside this machine:
+//! `restat` clears its own per-edge dirty flags before the edges downstream
+//! are examined (which is why dirtiness is asked lazily), and a dyndep file
+//! produced during the build ends the round: running edges are waited for,
+//! the file is applied to the graph, and a new scheduler plans the rest.
+//! Cycles are not detected by the loader but by the executor's scan; an
+//! edge on a cycle would stay `Want` forever, which
+//! [`Scheduler::is_stalled`] reports.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
