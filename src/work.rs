@@ -121,14 +121,21 @@ pub struct Scheduler<'g> {
     pool_running: Vec<usize>,
     failures: usize,
     stopped: bool,
+    /// For each `Want` edge, how many of its inputs (counted per listing)
+    /// are produced by edges not yet `Done`: it becomes `Ready` at zero.
+    /// Counting, rather than re-checking every input each time a producer
+    /// finishes, keeps edges with thousands of inputs (links) linear.
+    waiting: DenseMap<EdgeId, u32>,
 }
 
 impl<'g> Scheduler<'g> {
     /// A scheduler with every edge `Unknown`.
     pub fn new(graph: &'g Graph, options: Options) -> Scheduler<'g> {
         let mut states = DenseMap::default();
+        let mut waiting = DenseMap::default();
         for _ in graph.edges.ids() {
             states.push(BuildState::Unknown);
+            waiting.push(0);
         }
         let mut counts = [0; STATES];
         counts[BuildState::Unknown as usize] = graph.edges.len();
@@ -144,6 +151,7 @@ impl<'g> Scheduler<'g> {
             pool_running: vec![0; graph.pools.len()],
             failures: 0,
             stopped: false,
+            waiting,
         }
     }
 
@@ -224,14 +232,15 @@ impl<'g> Scheduler<'g> {
         }
     }
 
-    /// Moves a `Want` edge on if its producing edges allow it.
+    /// Moves a `Want` edge on if its producing edges allow it, or records
+    /// how many producing edges it still waits for.
     fn classify(&mut self, edge: EdgeId) {
         let graph = self.graph;
         if self.stopped {
             self.skip_downstream(edge);
             return;
         }
-        let mut all_done = true;
+        let mut waiting = 0;
         for &input in &graph.edges[edge].inputs {
             if let Some(producer) = graph.files[input].in_edge {
                 match self.states[producer] {
@@ -240,14 +249,30 @@ impl<'g> Scheduler<'g> {
                         self.skip_downstream(edge);
                         return;
                     }
-                    _ => all_done = false,
+                    _ => waiting += 1,
                 }
             }
         }
-        if all_done {
+        self.waiting[edge] = waiting;
+        if waiting == 0 {
             self.set_state(edge, BuildState::Ready);
             self.push_ready(edge);
         }
+    }
+
+    /// One producing input of the `Want` edge `edge` is now `Done`.
+    fn input_done(&mut self, edge: EdgeId) {
+        let left = &mut self.waiting[edge];
+        *left = left.saturating_sub(1);
+        if *left > 0 {
+            return;
+        }
+        if self.stopped {
+            self.skip_downstream(edge);
+            return;
+        }
+        self.set_state(edge, BuildState::Ready);
+        self.push_ready(edge);
     }
 
     /// The next edge to start, now `Running`, or `None` when nothing may
@@ -341,10 +366,10 @@ impl<'g> Scheduler<'g> {
         self.set_state(edge, BuildState::Done);
         for &out in &graph.edges[edge].outputs {
             for &consumer in &graph.files[out].out_edges {
-                // A consumer listing the file twice is seen twice; the
-                // second time it is no longer `Want`.
+                // A consumer listing the file twice is listed here twice,
+                // and counted twice in `waiting`.
                 if self.states[consumer] == BuildState::Want {
-                    self.classify(consumer);
+                    self.input_done(consumer);
                 }
             }
         }
