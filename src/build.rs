@@ -1489,21 +1489,7 @@ fn clean_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{LoadOptions, MemoryReader, load};
-
-    fn graph(manifest: &str) -> Graph {
-        let mut reader = MemoryReader::new(&[("build.ninja", manifest)]);
-        match load(&mut reader, b"build.ninja", &LoadOptions::default()) {
-            Ok(loaded) => loaded.graph,
-            Err((e, _)) => panic!("load failed: {e}"),
-        }
-    }
-
-    fn edge(g: &Graph, out: &str) -> EdgeId {
-        g.files[g.lookup_file(out.as_bytes()).unwrap()]
-            .in_edge
-            .unwrap()
-    }
+    use crate::test_support::{edge, graph};
 
     #[test]
     fn ansi_escapes_are_stripped() {

@@ -26,6 +26,8 @@ pub mod print;
 pub mod scope;
 pub mod shell_escape;
 pub mod source;
+#[cfg(test)]
+mod test_support;
 pub mod work;
 
 /// A manifest path (bytes) as an OS path.

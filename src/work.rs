@@ -438,21 +438,7 @@ impl<'g> Scheduler<'g> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{LoadOptions, MemoryReader, load};
-
-    fn graph(manifest: &str) -> Graph {
-        let mut reader = MemoryReader::new(&[("build.ninja", manifest)]);
-        match load(&mut reader, b"build.ninja", &LoadOptions::default()) {
-            Ok(loaded) => loaded.graph,
-            Err((e, _)) => panic!("load failed: {e}"),
-        }
-    }
-
-    fn edge(g: &Graph, out: &str) -> EdgeId {
-        g.files[g.lookup_file(out.as_bytes()).unwrap()]
-            .in_edge
-            .unwrap()
-    }
+    use crate::test_support::{edge, graph};
 
     fn want(s: &mut Scheduler, g: &Graph, out: &str) {
         s.want(g.lookup_file(out.as_bytes()).unwrap());
