@@ -5,6 +5,7 @@
 //! per output a command produced, `START\tEND\tMTIME\tOUTPUT\tHASH\n`. Runs
 //! append; when read, the last line for an output wins.
 
+use crate::load::c_atoi;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -82,9 +83,9 @@ fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
-/// C `strtoll(s, NULL, 10)`: leading white space, a sign, decimal digits;
-/// saturates; 0 if there are no digits.
-fn c_strtoll(s: &[u8]) -> i64 {
+/// Where the digits of a C number start (after white space and a sign),
+/// and whether the sign was `-`.
+fn skip_space_and_sign(s: &[u8]) -> (usize, bool) {
     let mut i = 0;
     while i < s.len() && is_c_space(s[i]) {
         i += 1;
@@ -93,6 +94,13 @@ fn c_strtoll(s: &[u8]) -> i64 {
     if i < s.len() && (s[i] == b'-' || s[i] == b'+') {
         i += 1;
     }
+    (i, negative)
+}
+
+/// C `strtoll(s, NULL, 10)`: leading white space, a sign, decimal digits;
+/// saturates; 0 if there are no digits.
+fn c_strtoll(s: &[u8]) -> i64 {
+    let (mut i, negative) = skip_space_and_sign(s);
     let mut value: i128 = 0;
     while i < s.len() && s[i].is_ascii_digit() {
         value = (value * 10 + i128::from(s[i] - b'0')).min(i128::from(i64::MAX) + 1);
@@ -102,22 +110,10 @@ fn c_strtoll(s: &[u8]) -> i64 {
     value.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
-/// C `atoi` as glibc implements it: `strtol` truncated to `int`.
-fn c_atoi(s: &[u8]) -> i32 {
-    c_strtoll(s) as i32
-}
-
 /// C `strtoull(s, NULL, 16)`: white space, a sign, an optional `0x`,
 /// hex digits; saturates to `u64::MAX`; a `-` negates (wrapping).
 fn c_strtoull_hex(s: &[u8]) -> u64 {
-    let mut i = 0;
-    while i < s.len() && is_c_space(s[i]) {
-        i += 1;
-    }
-    let negative = i < s.len() && s[i] == b'-';
-    if i < s.len() && (s[i] == b'-' || s[i] == b'+') {
-        i += 1;
-    }
+    let (mut i, negative) = skip_space_and_sign(s);
     if i + 1 < s.len()
         && s[i] == b'0'
         && (s[i + 1] | 0x20) == b'x'
