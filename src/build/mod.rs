@@ -1,0 +1,270 @@
+//! The executor: what `ninja` does without `-t` (spec/build.md).
+//!
+//! A build has three phases, as in ninja:
+//!
+//! 1. the dependency scan ([`Scan`]): stat every file the targets need and
+//!    decide, bottom-up, which edges are dirty (missing outputs, outputs
+//!    older than inputs, a changed command, no build log entry);
+//! 2. the plan: the edges the targets need that are not up to date, and
+//!    the count of commands to run (the `%t` of the status line); a
+//!    missing source file is an error here;
+//! 3. the run: the [`Scheduler`] of [`crate::work`] decides what may start;
+//!    commands run with `/bin/sh -c` on threads, up to `-j` at once; each
+//!    finished command is reported with ninja's status line, its output,
+//!    and `FAILED:` when it fails, then logged in `.ninja_log`.
+
+mod logs;
+mod plan;
+mod process;
+mod run;
+mod scan;
+mod status;
+
+pub use logs::{LOCK_FILE_NAME, Logs, OpenMode, deps_entry_is_live};
+pub use scan::Scan;
+
+use std::collections::HashSet;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::bytes_to_path;
+use crate::expand::edge_binding;
+use crate::graph::{EdgeId, FileId, Graph};
+use run::{Phase, run_phase};
+
+/// How much the build prints.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Verbosity {
+    /// `--quiet`: no status lines, only command output and failures.
+    NoStatusUpdate,
+    /// The default: descriptions (or commands) in status lines.
+    Normal,
+    /// `-v`: full commands in status lines.
+    Verbose,
+}
+
+/// The build's settings, from the command line.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `-j`: 0 means no limit.
+    pub parallelism: usize,
+    /// `-k`: 0 means no limit.
+    pub failures_allowed: usize,
+    /// `-n`.
+    pub dry_run: bool,
+    pub verbosity: Verbosity,
+    /// `-d explain`.
+    pub explain: bool,
+    /// `-d keepdepfile`.
+    pub keep_depfile: bool,
+    /// `-d keeprsp`.
+    pub keep_rsp: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            parallelism: default_parallelism(),
+            failures_allowed: 1,
+            dry_run: false,
+            verbosity: Verbosity::Normal,
+            explain: false,
+            keep_depfile: false,
+            keep_rsp: false,
+        }
+    }
+}
+
+/// ninja's default `-j`: the processor count plus 2 (2 or 3 on small machines).
+pub fn default_parallelism() -> usize {
+    match std::thread::available_parallelism().map_or(1, |n| n.get()) {
+        0 | 1 => 2,
+        2 => 3,
+        n => n + 2,
+    }
+}
+
+#[cfg(unix)]
+fn path_bytes(path: &std::path::Path) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(path: &std::path::Path) -> &[u8] {
+    path.to_str().unwrap_or("").as_bytes()
+}
+
+/// A file's modification time in nanoseconds; 0 when it does not exist.
+pub fn stat(path: &[u8]) -> i64 {
+    match std::fs::metadata(bytes_to_path(path)) {
+        Ok(m) => m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(1, |d| (d.as_nanos() as i64).max(1)),
+        Err(_) => 0,
+    }
+}
+
+fn now_nanos() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+fn is_true(graph: &Graph, edge: EdgeId, key: &str) -> bool {
+    !must(edge_binding(graph, edge, key)).is_empty()
+}
+
+/// An expanded binding; a cycle among rule variables is fatal, as in
+/// ninja (spec: [eval.rule.cycle]): exits with status 1.
+fn must(value: Result<Vec<u8>, crate::expand::CycleError>) -> Vec<u8> {
+    match value {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = io::stdout().flush();
+            eprintln!("ninja: fatal: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// How a build ended.
+pub enum Ended {
+    /// Before anything ran: ninja prints `ninja: error: MESSAGE`.
+    Error(String),
+    /// Nothing to do.
+    UpToDate,
+    /// Every command succeeded; `dirty` says whether the first target is
+    /// still dirty (not cleaned by `restat`).
+    Succeeded { dirty: bool },
+    /// A command failed: ninja prints `ninja: build stopped: MESSAGE.`
+    /// and exits with `code`.
+    Stopped { message: &'static str, code: i32 },
+}
+
+/// Builds `targets`; returns ninja's exit status.
+pub fn build(
+    graph: &mut Graph,
+    targets: &[FileId],
+    config: &Config,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    let mut total = 0;
+    let ended = run(graph, targets, config, &mut total, out, err)?;
+    report(ended, config, out, err)
+}
+
+/// Prints how a build ended as ninja does; returns the exit status.
+pub fn report(
+    ended: Ended,
+    config: &Config,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    match ended {
+        Ended::Error(message) => {
+            out.flush()?;
+            writeln!(err, "ninja: error: {message}")?;
+            Ok(1)
+        }
+        Ended::UpToDate => {
+            if config.verbosity != Verbosity::NoStatusUpdate {
+                writeln!(out, "ninja: no work to do.")?;
+            }
+            Ok(0)
+        }
+        Ended::Succeeded { .. } => Ok(0),
+        Ended::Stopped { message, code } => {
+            writeln!(out, "ninja: build stopped: {message}.")?;
+            Ok(code)
+        }
+    }
+}
+
+/// Runs one build of `targets`. `total` is the status line's `%t`, which
+/// carries over from a manifest rebuild to the main build, as in ninja.
+pub fn run(
+    graph: &mut Graph,
+    targets: &[FileId],
+    config: &Config,
+    total: &mut usize,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Ended> {
+    let mut loaded = HashSet::new();
+    let build_start = Instant::now();
+    let ended = run_rounds(
+        graph,
+        targets,
+        config,
+        total,
+        &mut loaded,
+        build_start,
+        out,
+        err,
+    );
+    // ninja removes the lock file when the build ends.
+    let mut lock = Vec::new();
+    graph
+        .scopes
+        .push_value(graph.scopes.root(), b"builddir", &mut lock);
+    let lock = if lock.is_empty() {
+        PathBuf::from(LOCK_FILE_NAME)
+    } else {
+        bytes_to_path(&lock).join(LOCK_FILE_NAME)
+    };
+    if lock.exists() {
+        let _ = std::fs::remove_file(lock);
+    }
+    ended
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_rounds(
+    graph: &mut Graph,
+    targets: &[FileId],
+    config: &Config,
+    total: &mut usize,
+    loaded: &mut HashSet<FileId>,
+    build_start: Instant,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Ended> {
+    let base = *total;
+    let mut finished = 0;
+    loop {
+        let phase = run_phase(
+            graph,
+            targets,
+            config,
+            loaded,
+            (base, &mut finished, total),
+            build_start,
+            out,
+            err,
+        )?;
+        match phase {
+            Phase::Ended(ended) => return Ok(ended),
+            Phase::LoadDyndeps(files) => {
+                // spec: [build.dyndep.load]
+                for file in files {
+                    loaded.insert(file);
+                    if let Err(message) =
+                        crate::dyndep::load(graph, file, &mut crate::load::DiskReader)
+                    {
+                        out.flush()?;
+                        return Ok(Ended::Error(message));
+                    }
+                }
+            }
+        }
+    }
+}
