@@ -13,6 +13,7 @@
 //!    finished command is reported with ninja's status line, its output,
 //!    and `FAILED:` when it fails, then logged in `.ninja_log`.
 
+mod interrupt;
 mod logs;
 mod plan;
 mod process;
@@ -20,6 +21,7 @@ mod run;
 mod scan;
 mod status;
 
+pub use interrupt::{INTERRUPTED_EXIT, INTERRUPTED_MESSAGE, Interrupt};
 pub use logs::{LOCK_FILE_NAME, Logs, OpenMode, deps_entry_is_live};
 pub use scan::Scan;
 
@@ -60,6 +62,8 @@ pub struct Config {
     pub keep_depfile: bool,
     /// `-d keeprsp`.
     pub keep_rsp: bool,
+    /// Set to stop the build early (signals, watch mode).
+    pub interrupt: Interrupt,
 }
 
 impl Default for Config {
@@ -72,6 +76,7 @@ impl Default for Config {
             explain: false,
             keep_depfile: false,
             keep_rsp: false,
+            interrupt: Interrupt::default(),
         }
     }
 }

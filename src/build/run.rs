@@ -128,6 +128,7 @@ pub(super) fn run_phase(
     let millis = move |t: Instant| t.duration_since(build_start).as_millis() as i32;
     loop {
         while restart.is_empty()
+            && !config.interrupt.is_triggered()
             && let Some(edge) = sched.next_to_start(&mut |e: EdgeId| dirty[e.index()])
         {
             let e = &graph.edges[edge];
@@ -193,9 +194,11 @@ pub(super) fn run_phase(
         }
         let outcome = match dry_done.pop_front() {
             Some(o) => o,
-            None => match rx.recv() {
+            None => match rx.recv_timeout(std::time::Duration::from_millis(50)) {
                 Ok(o) => o,
-                Err(_) => break,
+                // Look at the interrupt flag now and then.
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
             },
         };
         running -= 1;
@@ -370,6 +373,14 @@ pub(super) fn run_phase(
 
     *finished = status.finished;
     *total = status.total;
+    if config.interrupt.is_triggered() {
+        status.set_console_locked(false)?;
+        status.print_on_new_line(b"")?;
+        return Ok(Phase::Ended(Ended::Stopped {
+            message: super::INTERRUPTED_MESSAGE,
+            code: super::INTERRUPTED_EXIT,
+        }));
+    }
     if !restart.is_empty() && sched.failures() == 0 {
         // The logs were appended to; the next round reads them again.
         return Ok(Phase::LoadDyndeps(restart));
@@ -456,5 +467,41 @@ pub(super) fn clean_file(
                 clean_file(scan, plan, sched, dirty, status, o);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::build::{Config, Ended, INTERRUPTED_EXIT, INTERRUPTED_MESSAGE, run};
+    use crate::test_support::graph;
+
+    #[test]
+    fn an_interrupted_build_starts_nothing_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let mut g = graph(&format!(
+            "builddir = {d}\nrule touch\n  command = touch $out\nbuild {d}/out: touch\n"
+        ));
+        let out = g.lookup_file(format!("{d}/out").as_bytes()).unwrap();
+        let config = Config::default();
+        config.interrupt.trigger();
+        let (mut stdout, mut stderr, mut total) = (Vec::new(), Vec::new(), 0);
+        let ended = run(
+            &mut g,
+            &[out],
+            &config,
+            &mut total,
+            &mut stdout,
+            &mut stderr,
+        )
+        .unwrap();
+        assert!(matches!(
+            ended,
+            Ended::Stopped {
+                message: INTERRUPTED_MESSAGE,
+                code: INTERRUPTED_EXIT
+            }
+        ));
+        assert!(!dir.path().join("out").exists());
     }
 }
