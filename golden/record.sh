@@ -38,35 +38,11 @@ cmake_version=$(cmake --version | sed -n '1s/^cmake version //p')
 meson_version=$(meson --version)
 echo "record.sh: ninja $ninja_version, cmake $cmake_version, meson $meson_version" >&2
 
-# Absolute paths of the generators' own files, replaced by placeholders:
-# CMake's binary directory (cmake, ctest, cpack) and module root, and the
-# ninja and meson executables the generators found.
-cmake_bin=$(cmake -P /dev/stdin <<<'message("${CMAKE_COMMAND}")' 2>&1)
-cmake_root=$(cmake -P /dev/stdin <<<'message("${CMAKE_ROOT}")' 2>&1)
-
 # --- helpers ---------------------------------------------------------------
 
 # normalise FILE SRC BUILD: replaces absolute, machine-specific paths.
 normalise() {
-  python3 - "$1" "$2" "$3" "$(dirname "$cmake_bin")" "$cmake_root" <<'PY'
-import re, sys
-f, src, build, cmake_bindir, cmake_root = sys.argv[1:]
-data = open(f, 'rb').read()
-pairs = [
-    (build, '/n2ref-golden/build'),
-    (src, '/n2ref-golden/src'),
-    (cmake_bindir, '/n2ref-golden/bin'),
-    (cmake_root, '/n2ref-golden/share/cmake'),
-]
-# Longest first, so that a path is never replaced through a prefix of it.
-for old, new in sorted(pairs, key=lambda p: -len(p[0])):
-    data = data.replace(old.encode(), new.encode())
-# Whatever ninja, meson or python the generators found on PATH.
-data = re.sub(
-    rb'(?<![^\s"\'=])/(?!n2ref-golden/)[^\s"\'$:]*/(ninja|meson|python3?|cmake|ctest|cpack)(?=[\s"\']|$)',
-    rb'/n2ref-golden/bin/\1', data, flags=re.M)
-open(f, 'wb').write(data)
-PY
+  python3 "$here/scenario.py" normalise "$1" "$2" "$3"
 }
 
 # The manifests a build dir's build.ninja loads, transitively (as relative paths).
@@ -138,12 +114,7 @@ generate() {
   local project=$1 gen=$2 exe=$3 tmp case
   tmp=$(mktemp -d)
   tmp=$(cd "$tmp" && pwd -P)
-  cp -R "$projects/$project" "$tmp/src"
-  case $gen in
-    cmake-ninja) cmake -S "$tmp/src" -B "$tmp/build" -G Ninja >/dev/null ;;
-    cmake-multi) cmake -S "$tmp/src" -B "$tmp/build" -G 'Ninja Multi-Config' >/dev/null ;;
-    meson) meson setup "$tmp/build" "$tmp/src" >/dev/null ;;
-  esac
+  python3 "$here/scenario.py" generate "$project" "$gen" "$tmp"
   case=$cases/$project-$gen
   rm -rf "$case"
   mkdir -p "$case"
@@ -191,6 +162,34 @@ generate() {
     fi
   } >"$case/commands.txt"
   record "$case"
+  record_build "$case" "$project"
+}
+
+# record_build CASE_DIR PROJECT: writes the case's build.txt (a real build on
+# a fresh tree) and records ninja's outputs for it in expected-build/.
+record_build() {
+  local case=$1 project=$2 touch
+  case $project in
+    calc) touch=../src/core/calc.h ;;
+    shapes) touch=../src/src/geom/shapes.h ;;
+    *) touch=../src/src/main.cpp ;;
+  esac
+  cat >"$case/build.txt" <<STEPS
+# A real build on a fresh tree (see golden/scenario.py): what would run, a
+# -j1 build, the deps it recorded, then nothing left to do; then a touched
+# file and what it rebuilds. 'other' steps are run by the other
+# implementation when the test has one.
+ninja -n -v
+ninja -j1 -v
+ninja -t deps
+other -n
+touch $touch
+ninja -j1 -v
+other -n
+STEPS
+  rm -rf "$case/expected-build"
+  python3 "$here/scenario.py" run --impl ninja "$case" "$case/expected-build"
+  echo "record.sh: $(basename "$case"): build scenario recorded" >&2
 }
 
 # --- main ------------------------------------------------------------------

@@ -1,3 +1,3 @@
 #include "gen.h"
-int util(void); int shared();
+extern "C" int util(void); int shared();
 int main(){return util()+shared()-3+X-1;}
