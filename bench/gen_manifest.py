@@ -38,6 +38,10 @@ arguments always produce byte-identical files (PYTHONHASHSEED does not matter).
 --sources does not change the .ninja files, and creates the same set of
 source files with the same contents every time.
 
+With --touch-commands every rule's command becomes `touch ${out}` (the
+regeneration rule excepted), so that the tree can be built for real to
+measure an executor's scheduling overhead (bench/build.sh).
+
 Usage:
     gen_manifest.py --out bench/out/chromium            # full size (~2,000 files)
     gen_manifest.py --out /tmp/small --small            # ~50 files, for tests
@@ -50,6 +54,7 @@ import argparse
 import hashlib
 import os
 import random
+import re
 import shutil
 import sys
 
@@ -576,7 +581,7 @@ def write_target(out, t, rng, scan=None):
     text = "\n".join(lines)
     if scan is not None:
         scan.add(text)
-    data = text.encode()
+    data = touch_commands(text.encode())
     with open(path, "wb") as f:
         f.write(data)
     return len(data)
@@ -863,6 +868,17 @@ def remove(path):
         os.unlink(path)
 
 
+TOUCH = False
+
+
+def touch_commands(data):
+    """--touch-commands: every command (but gn's regeneration) creates its outputs."""
+    if not TOUCH:
+        return data
+    return re.sub(rb"^(  command = )(?!\.\./\.\./buildtools/).*$", rb"\1touch ${out}",
+                  data, flags=re.M)
+
+
 def generate(out, num_targets, seed, sources=False):
     targets = plan(num_targets, seed)
     rng = random.Random(seed * 7919 + 1)
@@ -887,14 +903,14 @@ def generate(out, num_targets, seed, sources=False):
     total = 0
     for t in targets:
         total += write_target(out, t, rng, scan)
-    data = toolchain(targets)
+    data = touch_commands(toolchain(targets))
     with open(os.path.join(out, "toolchain.ninja"), "wb") as f:
         f.write(data)
     total += len(data)
     text = top_level(targets).decode()
     if scan is not None:
         scan.add(text)
-    data = text.encode()
+    data = touch_commands(text.encode())
     with open(os.path.join(out, "build.ninja"), "wb") as f:
         f.write(data)
     total += len(data)
@@ -911,8 +927,8 @@ def generate(out, num_targets, seed, sources=False):
                 os.path.relpath(real_out, root)))
             f.write("top=%s\n" % ",".join(top))
     with open(os.path.join(out, ".gen_manifest"), "w") as f:
-        f.write("targets=%d seed=%d gen=%s sources=%d files=%d bytes=%d\n" % (
-            num_targets, seed, generator_hash(), nsources, files, total))
+        f.write("targets=%d seed=%d gen=%s sources=%d files=%d bytes=%d touch=%d\n" % (
+            num_targets, seed, generator_hash(), nsources, files, total, TOUCH))
     return files, total, targets, (root, nsources, src_bytes)
 
 
@@ -932,7 +948,11 @@ def main(argv):
                     "statement produces (~175,000 one-line placeholders at full size), "
                     "at its path relative to OUT, i.e. under OUT/../..; use an OUT "
                     "like SRC/out/Release (see the description above)")
+    ap.add_argument("--touch-commands", action="store_true",
+                    help="every command only touches its outputs (for build benchmarks)")
     args = ap.parse_args(argv)
+    global TOUCH
+    TOUCH = args.touch_commands
     n = args.targets if args.targets is not None else (
         SMALL_TARGETS if args.small else DEFAULT_TARGETS)
     if n < len(TYPE_WEIGHTS):

@@ -6,8 +6,8 @@
 //! append; when read, the last line for an output wins.
 
 use crate::load::c_atoi;
-use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::collections::HashMap;
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// The file name, relative to `builddir` (or the working directory).
@@ -42,7 +42,7 @@ pub struct LogEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BuildLog {
     /// Entries by output path (bytes, exactly as logged).
-    pub entries: BTreeMap<Vec<u8>, LogEntry>,
+    pub entries: HashMap<Vec<u8>, LogEntry, foldhash::fast::FixedState>,
     /// Entry lines read (including superseded ones).
     pub total_entries: usize,
     /// Whether ninja would rewrite the log before the next build.
@@ -256,7 +256,11 @@ impl BuildLog {
     /// output for which `is_dead` is false ([log.build.recompact]).
     pub fn compacted_bytes(&self, mut is_dead: impl FnMut(&[u8]) -> bool) -> Vec<u8> {
         let mut out = header();
-        for (output, entry) in &self.entries {
+        // Sorted by path, so that the same log always compacts to the same
+        // bytes (ninja writes its hash map's order).
+        let mut sorted: Vec<_> = self.entries.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (output, entry) in sorted {
             if !is_dead(output) {
                 out.extend(format_entry(output, entry));
             }
@@ -284,19 +288,11 @@ impl BuildLog {
 }
 
 /// Append one entry to the log file at `path`, writing the header first if
-/// the file is empty or missing ([log.build.append]).
+/// the file is empty or missing ([log.build.append]). A build keeps one
+/// [`crate::log_file::LogFile`] open instead.
 pub fn append_entry(path: &Path, output: &[u8], entry: &LogEntry) -> io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    let mut bytes = Vec::new();
-    if file.metadata()?.len() == 0 {
-        bytes.extend(header());
-    }
-    bytes.extend(format_entry(output, entry));
-    file.write_all(&bytes)?;
-    file.flush()
+    let mut file = crate::log_file::LogFile::new(path.to_path_buf(), header());
+    file.append(&format_entry(output, entry))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //!   word, and one id per input.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// The file name, relative to `builddir` (or the working directory).
@@ -50,7 +50,7 @@ pub struct DepsLog {
     /// Node id → path.
     pub nodes: Vec<Vec<u8>>,
     /// Path → node id.
-    pub ids: HashMap<Vec<u8>, u32>,
+    pub ids: HashMap<Vec<u8>, u32, foldhash::fast::FixedState>,
     /// Output node id → its last deps record.
     pub deps: BTreeMap<u32, Deps>,
     /// Deps records read or written (including superseded ones).
@@ -350,17 +350,7 @@ impl DepsLog {
 /// Append `bytes` (from [`DepsLog::record`]) to the file at `path`, writing
 /// the header first if the file is empty or missing.
 pub fn append(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    let mut all = Vec::new();
-    if file.metadata()?.len() == 0 {
-        all.extend(header());
-    }
-    all.extend(bytes);
-    file.write_all(&all)?;
-    file.flush()
+    crate::log_file::LogFile::new(path.to_path_buf(), header()).append(bytes)
 }
 
 #[cfg(test)]

@@ -37,6 +37,19 @@ pub fn bytes_to_path(bytes: &[u8]) -> std::path::PathBuf {
     std::path::Path::new(std::ffi::OsStr::from_bytes(bytes)).to_path_buf()
 }
 
+/// A manifest path (bytes) as an OS path, borrowed where the platform allows.
+#[cfg(unix)]
+pub fn bytes_as_path(bytes: &[u8]) -> std::borrow::Cow<'_, std::path::Path> {
+    use std::os::unix::ffi::OsStrExt;
+    std::borrow::Cow::Borrowed(std::path::Path::new(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+/// A manifest path (bytes) as an OS path, borrowed where the platform allows.
+#[cfg(not(unix))]
+pub fn bytes_as_path(bytes: &[u8]) -> std::borrow::Cow<'_, std::path::Path> {
+    std::borrow::Cow::Owned(bytes_to_path(bytes))
+}
+
 /// A manifest path (bytes) as an OS path.
 #[cfg(not(unix))]
 pub fn bytes_to_path(bytes: &[u8]) -> std::path::PathBuf {
@@ -45,5 +58,6 @@ pub fn bytes_to_path(bytes: &[u8]) -> std::path::PathBuf {
 pub mod conformance;
 pub mod edit_distance;
 pub mod getopt;
+pub mod log_file;
 pub mod ninja_cli;
 pub mod tools;

@@ -10,6 +10,7 @@ use crate::bytes_to_path;
 use crate::deps_log::{self, DepsLog};
 use crate::expand::edge_binding;
 use crate::graph::{Graph, PHONY_RULE};
+use crate::log_file::LogFile;
 
 /// The logs a build reads and appends to.
 pub struct Logs {
@@ -19,6 +20,9 @@ pub struct Logs {
     pub deps_log_path: PathBuf,
     /// `.ninja_lock`, touched when a command starts to read the time.
     pub lock_path: PathBuf,
+    /// The two logs as the build appends to them, kept open.
+    pub build_log_file: LogFile,
+    pub deps_log_file: LogFile,
 }
 
 /// The file touched to read the file system's clock, in `builddir`.
@@ -112,8 +116,10 @@ impl Logs {
         }
         Ok(Ok(Logs {
             build_log,
+            build_log_file: LogFile::new(build_log_path.clone(), build_log::header()),
             build_log_path,
             deps_log: deps,
+            deps_log_file: LogFile::new(deps_log_path.clone(), deps_log::header()),
             deps_log_path,
             lock_path: join(LOCK_FILE_NAME),
         }))

@@ -103,7 +103,7 @@ fn path_bytes(path: &std::path::Path) -> &[u8] {
 
 /// A file's modification time in nanoseconds; 0 when it does not exist.
 pub fn stat(path: &[u8]) -> i64 {
-    match std::fs::metadata(bytes_to_path(path)) {
+    match std::fs::metadata(crate::bytes_as_path(path)) {
         Ok(m) => m
             .modified()
             .ok()

@@ -16,7 +16,6 @@ use crate::build_log::{self, LogEntry};
 use crate::bytes_to_path;
 use crate::densemap::Id;
 use crate::depfile::parse_depfile;
-use crate::deps_log;
 use crate::expand::{Escape, edge_binding, edge_binding_escaped, edge_command};
 use crate::graph::{CONSOLE_POOL, EdgeId, FileId, Graph, PHONY_RULE};
 use crate::hash::command_hash;
@@ -339,8 +338,9 @@ pub(super) fn run_phase(
                 mtime: record_mtime,
                 command_hash: hash,
             };
-            if let Err(error) =
-                build_log::append_entry(&logs.build_log_path, &graph.files[o].path, &entry)
+            if let Err(error) = logs
+                .build_log_file
+                .append(&build_log::format_entry(&graph.files[o].path, &entry))
             {
                 return Ok(Phase::Ended(Ended::Error(format!(
                     "Error writing to build log: {error}"
@@ -354,7 +354,7 @@ pub(super) fn run_phase(
                 match logs.deps_log.record(&graph.files[o].path, mtime, &inputs) {
                     Ok(bytes) => {
                         if !bytes.is_empty()
-                            && let Err(error) = deps_log::append(&logs.deps_log_path, &bytes)
+                            && let Err(error) = logs.deps_log_file.append(&bytes)
                         {
                             return Ok(Phase::Ended(Ended::Error(format!(
                                 "Error writing to deps log: {error}"
