@@ -380,3 +380,12 @@ build out: step || out.dd
         ..Scenario::default()
     });
 }
+
+#[test]
+fn dry_run() {
+    same_as_ninja(&Scenario {
+        manifest: CHAIN,
+        args: "-n -j1",
+        ..Scenario::default()
+    });
+}
