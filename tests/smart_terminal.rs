@@ -389,3 +389,27 @@ fn dry_run() {
         ..Scenario::default()
     });
 }
+
+#[test]
+fn output_held_back_while_the_console_is_used() {
+    // b finishes while the console command a still runs: its status line
+    // and output wait, then come out when a finishes.
+    let manifest = b"rule con
+  command = sleep 0.5; echo console says hi; touch $out
+  pool = console
+rule say
+  command = echo b says hi; touch $out
+  description = SAY $out
+build a: con
+build b: say
+build c: say a b
+";
+    if let Some(out) = same_as_ninja(&Scenario {
+        manifest,
+        args: "-j2",
+        ..Scenario::default()
+    }) {
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains("console says hi\n"), "{text}");
+    }
+}
