@@ -150,6 +150,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         phony_cycle_err: false,
         build: crate::build::Config::default(),
     };
+    options.build.read_environment();
     for opt in opts {
         match opt {
             Opt::Flag('d', Some(mode)) => {

@@ -20,10 +20,17 @@ mod process;
 mod run;
 mod scan;
 mod status;
+mod status_format;
+mod terminal;
 
 pub use interrupt::{INTERRUPTED_EXIT, INTERRUPTED_MESSAGE, Interrupt};
 pub use logs::{LOCK_FILE_NAME, Logs, OpenMode, deps_entry_is_live};
 pub use scan::Scan;
+pub use status_format::{
+    DEFAULT_STATUS_FORMAT, Estimate, SlidingRate, Snapshot, UnknownPlaceholder, format_status,
+    predicted_fraction,
+};
+pub use terminal::{TerminalMode, elide_middle};
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -64,6 +71,27 @@ pub struct Config {
     pub keep_rsp: bool,
     /// Set to stop the build early (signals, watch mode).
     pub interrupt: Interrupt,
+    /// `NINJA_STATUS`: the status line's prefix.
+    pub status_format: Vec<u8>,
+    /// Whether stdout is a smart terminal and keeps colors.
+    pub terminal: TerminalMode,
+}
+
+impl Config {
+    /// Takes `NINJA_STATUS` and the terminal mode from the environment
+    /// and stdout, as ninja does when it starts.
+    pub fn read_environment(&mut self) {
+        #[cfg(unix)]
+        if let Some(format) = std::env::var_os("NINJA_STATUS") {
+            use std::os::unix::ffi::OsStringExt;
+            self.status_format = format.into_vec();
+        }
+        #[cfg(not(unix))]
+        if let Some(format) = std::env::var_os("NINJA_STATUS") {
+            self.status_format = format.to_string_lossy().into_owned().into_bytes();
+        }
+        self.terminal = TerminalMode::detect();
+    }
 }
 
 impl Default for Config {
@@ -77,6 +105,8 @@ impl Default for Config {
             keep_depfile: false,
             keep_rsp: false,
             interrupt: Interrupt::default(),
+            status_format: DEFAULT_STATUS_FORMAT.to_vec(),
+            terminal: TerminalMode::default(),
         }
     }
 }
@@ -243,19 +273,19 @@ fn run_rounds(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Ended> {
-    let base = *total;
-    let mut finished = 0;
+    let mut progress = status::Progress::new(config, *total);
     loop {
         let phase = run_phase(
             graph,
             targets,
             config,
             loaded,
-            (base, &mut finished, total),
+            &mut progress,
             build_start,
             out,
             err,
         )?;
+        *total = progress.total.max(0) as usize;
         match phase {
             Phase::Ended(ended) => return Ok(ended),
             Phase::LoadDyndeps(files) => {

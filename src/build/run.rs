@@ -10,7 +10,7 @@ use super::logs::{Logs, OpenMode};
 use super::plan::{Plan, critical_path_weights};
 use super::process::run_command;
 use super::scan::Scan;
-use super::status::{Status, strip_ansi_escapes};
+use super::status::{Progress, Status};
 use super::{Config, Ended, is_true, lossy, must, now_nanos, path_bytes, stat};
 use crate::build_log::{self, LogEntry};
 use crate::bytes_to_path;
@@ -46,7 +46,7 @@ pub(super) fn run_phase(
     targets: &[FileId],
     config: &Config,
     loaded: &HashSet<FileId>,
-    (base, finished, total): (usize, &mut usize, &mut usize),
+    progress: &mut Progress,
     build_start: Instant,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -81,7 +81,7 @@ pub(super) fn run_phase(
         }
     }
     if plan.total == 0 {
-        if *finished > 0 {
+        if progress.finished > 0 {
             return Ok(Phase::Ended(Ended::Succeeded { dirty: false }));
         }
         return Ok(Phase::Ended(Ended::UpToDate));
@@ -93,17 +93,15 @@ pub(super) fn run_phase(
     let mut restart: Vec<FileId> = Vec::new();
 
     let mut dirty = scan.edge_dirty.clone();
-    let mut status = Status {
-        out,
-        err,
-        have_blank_line: true,
-        console_locked: false,
-        line_buffer: Vec::new(),
-        output_buffer: Vec::new(),
-        finished: *finished,
-        total: base + *finished + plan.total,
-        verbosity: config.verbosity,
-    };
+    let prev_elapsed = previous_durations(graph, &build_log);
+    let mut status = Status::new(config, progress, prev_elapsed, out, err);
+    status.begin_round();
+    for (e, &wanted) in plan.wanted.iter().enumerate() {
+        let edge = EdgeId::from_index(e);
+        if wanted && dirty[e] && graph.edges[edge].rule != PHONY_RULE {
+            status.edge_planned(edge);
+        }
+    }
     let mut sched = Scheduler::new(
         graph,
         Options {
@@ -134,11 +132,8 @@ pub(super) fn run_phase(
             let console = e.pool == CONSOLE_POOL;
             let command = must(edge_command(graph, edge, false));
             let start_ms = millis(Instant::now());
-            if console {
-                let x = std::mem::take(&mut scan.explanations[edge.index()]);
-                status.print_status(graph, edge, &x)?;
-                status.set_console_locked(true)?;
-            }
+            let x = &scan.explanations[edge.index()];
+            status.edge_started(graph, edge, i64::from(start_ms), x)?;
             if config.dry_run {
                 dry_done.push_back(Outcome {
                     edge,
@@ -259,34 +254,14 @@ pub(super) fn run_phase(
         }
 
         // Report.
-        status.finished += 1;
-        let console = e.pool == CONSOLE_POOL;
-        if console {
-            status.set_console_locked(false)?;
-        }
-        if !console {
-            let x = std::mem::take(&mut scan.explanations[edge.index()]);
-            status.print_status(graph, edge, &x)?;
-        }
+        let times = (i64::from(outcome.start_ms), i64::from(outcome.end_ms));
+        let x = &scan.explanations[edge.index()];
+        status.edge_finished(graph, edge, times, x)?;
         if code != 0 {
-            let mut outs = String::new();
-            for &o in &e.outputs {
-                outs.push_str(&lossy(&graph.files[o].path));
-                outs.push(' ');
-            }
-            status.print_on_new_line(format!("FAILED: [code={code}] {outs}\n").as_bytes())?;
-            let mut command = must(edge_command(graph, edge, false));
-            command.push(b'\n');
-            status.print_on_new_line(&command)?;
+            status.print_failure(graph, edge, code)?;
         }
         if !output.is_empty() {
-            // Not a smart terminal: escape sequences are stripped unless
-            // CLICOLOR_FORCE asks for color.
-            let color = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
-            if !color && output.contains(&0x1b) {
-                output = strip_ansi_escapes(&output);
-            }
-            status.print_on_new_line(&output)?;
+            status.print_output(&output)?;
         }
         if code != 0 {
             exit_code = code;
@@ -371,11 +346,8 @@ pub(super) fn run_phase(
         }
     }
 
-    *finished = status.finished;
-    *total = status.total;
     if config.interrupt.is_triggered() {
-        status.set_console_locked(false)?;
-        status.print_on_new_line(b"")?;
+        status.finish()?;
         return Ok(Phase::Ended(Ended::Stopped {
             message: super::INTERRUPTED_MESSAGE,
             code: super::INTERRUPTED_EXIT,
@@ -385,8 +357,7 @@ pub(super) fn run_phase(
         // The logs were appended to; the next round reads them again.
         return Ok(Phase::LoadDyndeps(restart));
     }
-    status.set_console_locked(false)?;
-    status.print_on_new_line(b"")?;
+    status.finish()?;
     if sched.succeeded() {
         let dirty = targets.first().is_some_and(|t| scan.file_dirty[t.index()]);
         return Ok(Phase::Ended(Ended::Succeeded { dirty }));
@@ -408,6 +379,20 @@ pub(super) fn run_phase(
         message,
         code: if exit_code == 0 { 1 } else { exit_code },
     }))
+}
+
+/// Each edge's duration in the previous build: that of the first of its
+/// outputs the build log knows (for the status line's time prediction).
+fn previous_durations(graph: &Graph, build_log: &build_log::BuildLog) -> Vec<Option<i64>> {
+    let mut prev = vec![None; graph.edges.len()];
+    for (e, slot) in prev.iter_mut().enumerate() {
+        let edge = &graph.edges[EdgeId::from_index(e)];
+        *slot = edge.outputs.iter().find_map(|&o| {
+            let entry = build_log.lookup(&graph.files[o].path)?;
+            Some(i64::from(entry.end_ms) - i64::from(entry.start_ms))
+        });
+    }
+    prev
 }
 
 /// `restat`: `file` did not change, so edges that were dirty only because
@@ -461,7 +446,7 @@ pub(super) fn clean_file(
         if !still_dirty {
             dirty[c] = false;
             if e.rule != PHONY_RULE {
-                status.total -= 1;
+                status.edge_unplanned(consumer);
             }
             for &o in &e.outputs {
                 clean_file(scan, plan, sched, dirty, status, o);
