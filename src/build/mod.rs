@@ -11,9 +11,13 @@
 //! 3. the run: the [`Scheduler`] of [`crate::work`] decides what may start;
 //!    commands run with `/bin/sh -c` on threads, up to `-j` at once; each
 //!    finished command is reported with ninja's status line, its output,
-//!    and `FAILED:` when it fails, then logged in `.ninja_log`.
+//!    and `FAILED:` when it fails, then logged in `.ninja_log`. `-l` and a
+//!    GNU make jobserver ([`jobserver`]) limit starts further; a signal or
+//!    [`Interrupt::trigger`] stops the run: running commands get the
+//!    signal, are waited for, and their partial outputs are removed.
 
 mod interrupt;
+pub mod jobserver;
 mod logs;
 mod plan;
 mod process;
@@ -64,6 +68,12 @@ pub struct Config {
     pub keep_rsp: bool,
     /// Set to stop the build early (signals, watch mode).
     pub interrupt: Interrupt,
+    /// `-l`: no new command starts while the load average is this high
+    /// (not positive = no limit); see [`crate::work::start_capacity`].
+    pub max_load_average: f64,
+    /// The GNU make jobserver pool to take job tokens from; when set,
+    /// `parallelism` does not apply (spec: [build.jobserver.client]).
+    pub jobserver: Option<std::sync::Arc<jobserver::Client>>,
 }
 
 impl Default for Config {
@@ -77,6 +87,8 @@ impl Default for Config {
             keep_depfile: false,
             keep_rsp: false,
             interrupt: Interrupt::default(),
+            max_load_average: -0.0,
+            jobserver: None,
         }
     }
 }
