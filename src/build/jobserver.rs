@@ -4,9 +4,17 @@
 //!
 //! When n2ref runs under `make -jN` (or another jobserver such as cargo's),
 //! `MAKEFLAGS` names a pool of job tokens shared by every tool of the
-//! build. n2ref, like ninja 1.13, understands only the named-FIFO form
-//! `--jobserver-auth=fifo:PATH` (GNU make 4.4's `--jobserver-style=fifo`).
-//! It owns one implicit token (the one its parent spent to start it) and
+//! build: a named FIFO, `--jobserver-auth=fifo:PATH` (GNU make 4.4's
+//! `--jobserver-style=fifo`), or a pipe whose two descriptors n2ref
+//! inherited, `--jobserver-auth=R,W` (older makes, cargo).
+//!
+//! Pipes: upstream ninja 1.13.2's source refuses them (`Ignoring
+//! jobserver: Pipe-based protocol is not supported!`), but the ninja 1.13.2
+//! that `pip install ninja` installs, the project's reference, is Kitware's
+//! build (`1.13.2.git.kitware.jobserver-pipe-1`), which uses them after a
+//! warning that FIFOs are more reliable. n2ref follows the reference.
+//!
+//! A client owns one implicit token (the one its parent spent to start it) and
 //! must hold one more token, read from the FIFO as one byte, for every
 //! further command it runs at once; each byte is written back, unchanged,
 //! when its command ends (successfully or not, or when the build is
@@ -28,8 +36,8 @@ pub enum Mode {
     /// No jobserver (or `make -n`, or negative descriptors).
     None,
     /// `--jobserver-auth=R,W` or `--jobserver-fds=R,W`: inherited pipe
-    /// descriptors. Recognised but, as in ninja 1.13, not supported.
-    Pipe,
+    /// descriptors.
+    Pipe(i64, i64),
     /// `--jobserver-auth=fifo:PATH`.
     Fifo(Vec<u8>),
     /// `--jobserver-auth=NAME`: a Windows semaphore.
@@ -59,21 +67,21 @@ pub fn parse_makeflags(value: &[u8]) -> Result<Mode, String> {
         if let Some(auth) = word.strip_prefix(b"--jobserver-auth=".as_slice()) {
             mode = match descriptor_pair(auth) {
                 Some((r, w)) if r < 0 || w < 0 => Mode::None,
-                Some(_) => Mode::Pipe,
+                Some((r, w)) => Mode::Pipe(r, w),
                 None => match auth.strip_prefix(b"fifo:".as_slice()) {
                     Some(path) => Mode::Fifo(path.to_vec()),
                     None => Mode::Semaphore(auth.to_vec()),
                 },
             };
         } else if let Some(fds) = word.strip_prefix(b"--jobserver-fds=".as_slice()) {
-            if descriptor_pair(fds).is_none() {
+            let Some((r, w)) = descriptor_pair(fds) else {
                 return Err(format!(
                     "Invalid file descriptor pair [{}]",
                     String::from_utf8_lossy(fds)
                 ));
-            }
+            };
             // This older spelling means pipes even with negative numbers.
-            mode = Mode::Pipe;
+            mode = Mode::Pipe(r, w);
         }
     }
     Ok(mode)
@@ -82,7 +90,6 @@ pub fn parse_makeflags(value: &[u8]) -> Result<Mode, String> {
 /// [`parse_makeflags`], refusing what cannot work on this system.
 pub fn parse_native_makeflags(value: &[u8]) -> Result<Mode, String> {
     match parse_makeflags(value)? {
-        Mode::Pipe => Err("Pipe-based protocol is not supported!".into()),
         Mode::Semaphore(_) => Err("Semaphore mode is not supported on Posix!".into()),
         mode => Ok(mode),
     }
@@ -184,6 +191,40 @@ impl Client {
         })
     }
 
+    /// Uses the inherited pipe descriptors `read_fd` and `write_fd`
+    /// through close-on-exec duplicates, made non-blocking (which, the
+    /// open file being shared, the originals become too, as in the
+    /// reference ninja). The originals stay open for the commands.
+    pub fn open_pipe(read_fd: i64, write_fd: i64) -> Result<Client, String> {
+        use std::os::fd::FromRawFd;
+        const INVALID: &str = "Invalid file descriptors";
+        let read_fd = libc::c_int::try_from(read_fd).map_err(|_| INVALID)?;
+        let write_fd = libc::c_int::try_from(write_fd).map_err(|_| INVALID)?;
+        if !is_fifo(read_fd) || !is_fifo(write_fd) {
+            return Err(INVALID.into());
+        }
+        let dup = |fd: libc::c_int| -> Option<File> {
+            // SAFETY: plain fcntl calls on a descriptor just checked to be
+            // open; the duplicate is new and owned only by the `File`.
+            unsafe {
+                let new = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0);
+                if new < 0 {
+                    return None;
+                }
+                let flags = libc::fcntl(new, libc::F_GETFL);
+                libc::fcntl(new, libc::F_SETFL, flags | libc::O_NONBLOCK);
+                Some(File::from_raw_fd(new))
+            }
+        };
+        let read = dup(read_fd).ok_or("Could not duplicate read descriptor")?;
+        let write = dup(write_fd).ok_or("Could not duplicate write descriptor")?;
+        Ok(Client {
+            implicit_free: AtomicBool::new(true),
+            read,
+            write,
+        })
+    }
+
     /// A free slot, or `None` when the pool has none now (never blocks).
     /// The implicit slot is handed out first whenever it is free.
     pub fn try_acquire(&self) -> Option<Slot> {
@@ -208,6 +249,15 @@ impl Client {
                 let _ = (&self.write).write_all(&[byte]);
             }
         }
+    }
+}
+
+/// Whether `fd` is an open pipe or FIFO.
+fn is_fifo(fd: libc::c_int) -> bool {
+    // SAFETY: fstat writes into a zeroed, properly sized struct.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO
     }
 }
 
@@ -239,15 +289,28 @@ pub fn setup(
             return Ok(None);
         }
     };
-    let Mode::Fifo(path) = mode else {
+    if mode == Mode::None {
         return Ok(None);
-    };
+    }
     if !quiet {
         out.write_all(b"ninja: Jobserver mode detected: ")?;
         out.write_all(text)?;
         out.write_all(b"\n")?;
     }
-    match Client::open_fifo(&path) {
+    let client = match mode {
+        Mode::Fifo(path) => Client::open_fifo(&path),
+        Mode::Pipe(read, write) => {
+            if !quiet {
+                out.flush()?;
+                err.write_all(
+                    b"ninja: warning: Jobserver 'pipe' mode detected, a pool that implements 'fifo' mode would be more reliable!\n",
+                )?;
+            }
+            Client::open_pipe(read, write)
+        }
+        Mode::None | Mode::Semaphore(_) => Err("Unsupported jobserver mode".into()),
+    };
+    match client {
         Ok(client) => Ok(Some(client)),
         Err(message) => {
             out.flush()?;
@@ -276,9 +339,9 @@ mod tests {
             parse(" -j4 --jobserver-auth=fifo:/tmp/f"),
             Ok(Mode::Fifo(b"/tmp/f".to_vec()))
         );
-        assert_eq!(parse("--jobserver-auth=3,4"), Ok(Mode::Pipe));
+        assert_eq!(parse("--jobserver-auth=3,4"), Ok(Mode::Pipe(3, 4)));
         assert_eq!(parse("--jobserver-auth=-1,4"), Ok(Mode::None));
-        assert_eq!(parse("--jobserver-fds=-1,-1"), Ok(Mode::Pipe));
+        assert_eq!(parse("--jobserver-fds=-1,-1"), Ok(Mode::Pipe(-1, -1)));
         assert_eq!(
             parse("--jobserver-fds=x"),
             Err("Invalid file descriptor pair [x]".into())
@@ -295,8 +358,8 @@ mod tests {
             Ok(Mode::Fifo(b"/a".to_vec()))
         );
         assert_eq!(
-            parse_native_makeflags(b"--jobserver-auth=3,4"),
-            Err("Pipe-based protocol is not supported!".into())
+            parse_native_makeflags(b"--jobserver-auth=x"),
+            Err("Semaphore mode is not supported on Posix!".into())
         );
     }
 
