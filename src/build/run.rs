@@ -145,6 +145,7 @@ pub(super) fn run_phase(
     let mut dry_done: VecDeque<Outcome> = VecDeque::new();
     let mut active: HashMap<EdgeId, Active> = HashMap::new();
     let mut running = 0usize;
+    let mut interrupted_by_command = false;
     let mut exit_code = 0;
     let mut start_mtime = vec![0i64; graph.edges.len()];
     let millis = move |t: Instant| t.duration_since(build_start).as_millis() as i32;
@@ -267,12 +268,22 @@ pub(super) fn run_phase(
                     }
                 }
                 None => {
-                    abort(graph, config, active, &rx);
+                    let signal = config.interrupt.signal_for_children();
+                    abort(graph, config, active, &rx, Some(signal));
                     break;
                 }
             },
         };
         running -= 1;
+        if outcome.code == super::INTERRUPTED_EXIT && !config.dry_run {
+            // A command that exits with 130 (or dies of SIGINT, SIGTERM
+            // or SIGHUP) interrupts the build as a signal would: it is not
+            // reported, and the others are waited for, not signalled
+            // (spec: [build.interrupt.command]).
+            interrupted_by_command = true;
+            abort(graph, config, std::mem::take(&mut active), &rx, None);
+            break;
+        }
         let edge = outcome.edge;
         let e = &graph.edges[edge];
         let mut code = outcome.code;
@@ -444,7 +455,7 @@ pub(super) fn run_phase(
 
     *finished = status.finished;
     *total = status.total;
-    if config.interrupt.is_triggered() {
+    if config.interrupt.is_triggered() || interrupted_by_command {
         status.set_console_locked(false)?;
         status.print_on_new_line(b"")?;
         return Ok(Phase::Ended(Ended::Stopped {
@@ -539,9 +550,9 @@ fn wait_for_command(
 }
 
 /// An interrupted build (ninja's `Builder::Cleanup`): gives back the job
-/// tokens, sends the signal received (SIGINT for a programmatic trigger)
-/// to each running command's process group, waits for every command, then
-/// removes the outputs they may have left half-written.
+/// tokens, sends `signal` (if any) to each running command's process
+/// group, waits for every command, then removes the outputs they may have
+/// left half-written.
 ///
 /// spec: [build.interrupt.signal] [build.interrupt.cleanup]
 fn abort(
@@ -549,8 +560,8 @@ fn abort(
     config: &Config,
     active: HashMap<EdgeId, Active>,
     rx: &mpsc::Receiver<Collected<(EdgeId, i32)>>,
+    signal: Option<i32>,
 ) {
-    let signal = config.interrupt.signal_for_children();
     let mut active: Vec<(EdgeId, Active)> = active.into_iter().collect();
     active.sort_by_key(|(edge, _)| *edge);
     let mut consoles = 0;
@@ -558,7 +569,9 @@ fn abort(
         if let (Some(js), Some(slot)) = (&config.jobserver, a.slot.take()) {
             js.release(slot);
         }
-        a.started.kill_group(signal);
+        if let Some(signal) = signal {
+            a.started.kill_group(signal);
+        }
         consoles += usize::from(a.started.is_console());
     }
     let mut cleanup = Vec::new();
