@@ -699,4 +699,58 @@ mod tests {
         ));
         assert!(!dir.path().join("out").exists());
     }
+
+    /// Watch mode's programmatic stop kills the running commands (their
+    /// process groups get SIGINT) and cleans up as a signal would.
+    #[test]
+    fn a_trigger_mid_build_stops_running_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let mut g = graph(&format!(
+            "builddir = {d}\nrule slow\n  command = echo $$$$ > $out.pid; printf x > $out; \
+             sh -c 'sleep 30'; touch $out\nbuild {d}/out: slow\n"
+        ));
+        let out = g.lookup_file(format!("{d}/out").as_bytes()).unwrap();
+        let config = Config::default();
+        let interrupt = config.interrupt.clone();
+        let pid_file = dir.path().join("out.pid");
+        let trigger = std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            while !std::fs::read_to_string(&pid_file).is_ok_and(|t| t.ends_with('\n')) {
+                assert!(start.elapsed().as_secs() < 30, "the command did not start");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            interrupt.trigger();
+            std::fs::read_to_string(&pid_file)
+                .unwrap()
+                .trim()
+                .parse::<i32>()
+                .unwrap()
+        });
+        let (mut stdout, mut stderr, mut total) = (Vec::new(), Vec::new(), 0);
+        let start = std::time::Instant::now();
+        let ended = run(
+            &mut g,
+            &[out],
+            &config,
+            &mut total,
+            &mut stdout,
+            &mut stderr,
+        )
+        .unwrap();
+        let pid = trigger.join().unwrap();
+        assert!(start.elapsed().as_secs() < 20, "the command was not killed");
+        assert!(matches!(
+            ended,
+            Ended::Stopped {
+                message: INTERRUPTED_MESSAGE,
+                code: INTERRUPTED_EXIT
+            }
+        ));
+        // SAFETY: signal 0 only checks whether the process exists; the
+        // shell was reaped by the build, so its pid is gone.
+        assert_eq!(unsafe { libc::kill(pid, 0) }, -1);
+        assert!(!dir.path().join("out").exists(), "partial output removed");
+        assert_eq!(config.interrupt.received_signal(), None);
+    }
 }
