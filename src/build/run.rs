@@ -516,7 +516,7 @@ fn load_average() -> f64 {
 /// only with a token (spec: [build.jobserver.client]). A command keeps its
 /// token in `token` until it ends; a phony edge gives it back at once.
 fn take_token(config: &Config, graph: &Graph, edge: EdgeId, token: &Cell<Option<Slot>>) -> bool {
-    let Some(js) = &config.jobserver else {
+    let Some(js) = config.jobserver.as_ref().filter(|_| !config.dry_run) else {
         return true;
     };
     let Some(slot) = js.try_acquire() else {
