@@ -11,10 +11,16 @@
 //! The run loop then stops starting commands and sends that same signal to
 //! the process group of every running (non-console) command.
 //!
+//! The handlers are installed per round of the run loop, so while a
+//! dyndep file is loaded between two rounds (no command runs then) a
+//! signal still has its default effect, where ninja would catch it.
+//!
 //! A programmatic [`Interrupt::trigger`] (watch mode) has no signal of its
 //! own; children then get SIGINT, the signal a user's Ctrl-C would have
 //! delivered to them, which compilers and other tools are written to
-//! handle (they remove their temporary files and exit).
+//! handle (they remove their temporary files and exit). A `console`
+//! command gets no signal from a trigger (nor from a signal sent to n2ref
+//! alone): the build waits for it to end, as ninja does.
 
 use std::sync::Arc;
 use std::sync::Mutex;
