@@ -11,9 +11,9 @@
 //! The run loop then stops starting commands and sends that same signal to
 //! the process group of every running (non-console) command.
 //!
-//! The handlers are installed per round of the run loop, so while a
-//! dyndep file is loaded between two rounds (no command runs then) a
-//! signal still has its default effect, where ninja would catch it.
+//! The run loop installs them for its round; once a round has ended to
+//! load a dyndep file, they stay until the build ends, so a signal while
+//! the file is loaded stops the build at the next round, as in ninja.
 //!
 //! A programmatic [`Interrupt::trigger`] (watch mode) has no signal of its
 //! own; children then get SIGINT, the signal a user's Ctrl-C would have

@@ -257,6 +257,9 @@ fn run_rounds(
 ) -> io::Result<Ended> {
     let base = *total;
     let mut finished = 0;
+    // Once commands have run, signals stay caught between rounds too
+    // (spec: [build.interrupt.signal]).
+    let mut signals = None;
     loop {
         let phase = run_phase(
             graph,
@@ -271,6 +274,9 @@ fn run_rounds(
         match phase {
             Phase::Ended(ended) => return Ok(ended),
             Phase::LoadDyndeps(files) => {
+                if !config.dry_run {
+                    signals.get_or_insert_with(interrupt::SignalHandlers::install);
+                }
                 // spec: [build.dyndep.load]
                 for file in files {
                     loaded.insert(file);
