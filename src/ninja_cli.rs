@@ -108,6 +108,8 @@ struct Options {
     tool: Option<&'static ToolInfo>,
     quiet: bool,
     phony_cycle_err: bool,
+    /// `-j` or `-n` given: MAKEFLAGS's jobserver is not used.
+    no_jobserver: bool,
     build: crate::build::Config,
 }
 
@@ -148,6 +150,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         tool: None,
         quiet: false,
         phony_cycle_err: false,
+        no_jobserver: false,
         build: crate::build::Config::default(),
     };
     options.build.read_environment();
@@ -170,6 +173,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
                     return fatal(out, err, "invalid -j parameter");
                 }
                 options.build.parallelism = n.parse().unwrap_or(usize::MAX);
+                options.no_jobserver = true;
             }
             Opt::Flag('k', Some(n)) => {
                 let digits = n.strip_prefix('-').unwrap_or(&n);
@@ -180,12 +184,17 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
                 let k: i64 = n.parse().unwrap_or(i64::MAX);
                 options.build.failures_allowed = if k <= 0 { 0 } else { k as usize };
             }
-            Opt::Flag('l', Some(n)) => {
-                if n.trim_start().parse::<f64>().is_err() && !starts_numeric(&n) {
+            Opt::Flag('l', Some(n)) => match c_strtod(&n) {
+                // spec: [build.load-average]
+                Some(value) => options.build.max_load_average = value,
+                None => {
                     return fatal(out, err, "-l parameter not numeric: did you mean -l 0.0?");
                 }
+            },
+            Opt::Flag('n', _) => {
+                options.build.dry_run = true;
+                options.no_jobserver = true;
             }
-            Opt::Flag('n', _) => options.build.dry_run = true,
             Opt::Flag('v', _) | Opt::Long("verbose", _) => {
                 options.build.verbosity = crate::build::Verbosity::Verbose;
             }
@@ -282,8 +291,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
             Regen::Exit(status) => return Ok(status),
             Regen::Build => {}
         }
-        let config = &options.build;
-        let status = run_build(&mut loaded.graph, config, &rest, &mut total, out, err)?;
+        let status = run_build(&mut loaded.graph, &options, &rest, &mut total, out, err)?;
         // ninja exits without freeing the graph; so do we (it can be large).
         std::mem::forget(loaded);
         return Ok(status);
@@ -478,7 +486,7 @@ fn rebuild_manifest(
 /// Runs a build of the targets named in `args` (or the defaults).
 fn run_build(
     graph: &mut crate::graph::Graph,
-    config: &crate::build::Config,
+    options: &Options,
     args: &[String],
     total: &mut usize,
     out: &mut dyn Write,
@@ -492,6 +500,20 @@ fn run_build(
             return Ok(1);
         }
     };
+    // As ninja, only the main build (not the manifest's) uses the
+    // jobserver (spec: [build.jobserver.client]).
+    let mut with_jobserver;
+    let mut config = &options.build;
+    if !options.no_jobserver {
+        let makeflags = std::env::var_os("MAKEFLAGS");
+        let quiet = config.verbosity == crate::build::Verbosity::NoStatusUpdate;
+        if let Some(client) = crate::build::jobserver::setup(makeflags.as_deref(), quiet, out, err)?
+        {
+            with_jobserver = options.build.clone();
+            with_jobserver.jobserver = Some(std::sync::Arc::new(client));
+            config = &with_jobserver;
+        }
+    }
     let ended = crate::build::run(graph, &targets, config, total, out, err)?;
     crate::build::report(ended, config, out, err)
 }
@@ -516,11 +538,19 @@ fn ensure_build_dir(graph: &crate::graph::Graph) -> Result<(), String> {
     })
 }
 
-fn starts_numeric(s: &str) -> bool {
-    let t = s.trim_start();
-    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
-    t.starts_with(|c: char| c.is_ascii_digit())
-        || (t.starts_with('.') && t[1..].starts_with(|c: char| c.is_ascii_digit()))
+/// `-l`'s value as C's `strtod` reads it (leading white space, `inf`,
+/// `nan`, hexadecimal, trailing junk ignored); `None` if no number starts
+/// the text.
+fn c_strtod(text: &str) -> Option<f64> {
+    let c = std::ffi::CString::new(text).ok()?;
+    let mut end: *mut std::ffi::c_char = std::ptr::null_mut();
+    // SAFETY: `c` is NUL-terminated and outlives the call; `end` is a
+    // valid out-pointer that strtod sets to a position inside `c`.
+    let value = unsafe { libc::strtod(c.as_ptr(), &mut end) };
+    if std::ptr::eq(end.cast_const(), c.as_ptr()) {
+        return None;
+    }
+    Some(value)
 }
 
 fn print_warnings(err: &mut dyn Write, warnings: &[Vec<u8>]) -> io::Result<()> {

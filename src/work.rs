@@ -283,18 +283,39 @@ impl<'g> Scheduler<'g> {
     /// dirty edges are queued in their pool. A queued edge starts when the
     /// global `-j` limit and its pool's depth (0 = unlimited) allow.
     pub fn next_to_start(&mut self, dirtiness: &mut dyn Dirtiness) -> Option<EdgeId> {
+        self.next_to_start_gated(dirtiness, &mut |_| true)
+    }
+
+    /// Like [`Scheduler::next_to_start`], but an edge leaves the queues
+    /// only if `gate` agrees (the executor's jobserver: whether a job
+    /// token is free). The gate is asked for a queued command about to
+    /// start, and for a `Ready` phony edge about to complete (ninja takes
+    /// a token for those too and gives it back at once). When it refuses,
+    /// the edge stays where it is and nothing starts now.
+    pub fn next_to_start_gated(
+        &mut self,
+        dirtiness: &mut dyn Dirtiness,
+        gate: &mut dyn FnMut(EdgeId) -> bool,
+    ) -> Option<EdgeId> {
         let graph = self.graph;
         loop {
             if self.stopped || !self.has_room() {
                 return None;
             }
-            if let Some(edge) = self.start_queued() {
-                return Some(edge);
+            match self.start_queued(gate) {
+                Err(()) => return None,
+                Ok(Some(edge)) => return Some(edge),
+                Ok(None) => {}
             }
-            let (_, _, Reverse(id)) = self.ready.pop()?;
+            let &(_, _, Reverse(id)) = self.ready.peek()?;
             let edge = EdgeId(id);
             debug_assert_eq!(self.states[edge], BuildState::Ready);
-            if graph.edges[edge].rule == PHONY_RULE || !dirtiness.is_dirty(edge) {
+            let phony = graph.edges[edge].rule == PHONY_RULE;
+            if phony && !gate(edge) {
+                return None;
+            }
+            self.ready.pop();
+            if phony || !dirtiness.is_dirty(edge) {
                 self.complete(edge);
             } else {
                 self.set_state(edge, BuildState::Queued);
@@ -309,21 +330,26 @@ impl<'g> Scheduler<'g> {
         j == 0 || self.count(BuildState::Running) < j
     }
 
-    /// Starts the first queued edge whose pool has room.
-    fn start_queued(&mut self) -> Option<EdgeId> {
+    /// Starts the first queued edge whose pool has room, if `gate`
+    /// agrees (`Err` when it refuses).
+    fn start_queued(&mut self, gate: &mut dyn FnMut(EdgeId) -> bool) -> Result<Option<EdgeId>, ()> {
         let graph = self.graph;
         for (pool, p) in graph.pools.iter() {
             let i = pool.index();
             if p.depth != 0 && self.pool_running[i] >= p.depth {
                 continue;
             }
-            if let Some(edge) = self.pool_queues[i].pop_front() {
+            if let Some(&edge) = self.pool_queues[i].front() {
+                if !gate(edge) {
+                    return Err(());
+                }
+                self.pool_queues[i].pop_front();
                 self.pool_running[i] += 1;
                 self.set_state(edge, BuildState::Running);
-                return Some(edge);
+                return Ok(Some(edge));
             }
         }
-        None
+        Ok(None)
     }
 
     /// Reports that a `Running` edge ended.
@@ -432,6 +458,52 @@ impl<'g> Scheduler<'g> {
     /// Whether the build finished and nothing failed.
     pub fn succeeded(&self) -> bool {
         self.is_finished() && self.failures == 0
+    }
+}
+
+/// How many commands the executor may start now, as ninja's command
+/// runner computes it (spec: [build.load-average]); the caller asks again
+/// after each start, with the new `running`, and keeps the smaller value.
+///
+/// - `parallelism`: `-j` (0 = no limit), or `None` in jobserver mode,
+///   where only job tokens limit the build;
+/// - `running`: commands started and not yet reaped;
+/// - `max_load`: `-l` (not positive, or NaN, = no limit); `load`: the
+///   current one-minute load average (the caller's `getloadavg`).
+///
+/// With a limit, the room left is `max_load - load` truncated to an
+/// integer the way C converts a `double` to `int` on x86-64 (a value out
+/// of range, like `-l 1e10`, becomes `i32::MIN`, so no room). Whatever
+/// the limits say, one command may start when none is running, so the
+/// build always makes progress.
+pub fn start_capacity(
+    parallelism: Option<usize>,
+    running: usize,
+    max_load: f64,
+    load: f64,
+) -> usize {
+    let mut capacity: i64 = match parallelism {
+        None => i64::from(i32::MAX),
+        Some(0) => i64::from(i32::MAX) - running as i64,
+        Some(j) => j.min(i32::MAX as usize) as i64 - running as i64,
+    };
+    if max_load > 0.0 {
+        capacity = capacity.min(i64::from(c_double_to_int(max_load - load)));
+    }
+    if capacity <= 0 && running == 0 {
+        return 1;
+    }
+    capacity.max(0) as usize
+}
+
+/// C's `(int)x` as x86-64 compilers emit it (`cvttsd2si`): truncation
+/// toward zero; NaN and values out of `int`'s range give `i32::MIN`.
+fn c_double_to_int(x: f64) -> i32 {
+    let t = x.trunc();
+    if t.is_nan() || t < f64::from(i32::MIN) || t > f64::from(i32::MAX) {
+        i32::MIN
+    } else {
+        t as i32
     }
 }
 
@@ -634,6 +706,54 @@ mod tests {
         assert_eq!(s.next_to_start(&mut all_dirty), Some(test));
         s.finished(test, true);
         assert!(s.succeeded());
+    }
+
+    #[test]
+    fn load_average_capacity() {
+        // No limit: -j minus the running commands.
+        assert_eq!(start_capacity(Some(4), 1, -0.0, 9.0), 3);
+        // -l 3 with load 1.5: room for 1 (truncated), whatever runs.
+        assert_eq!(start_capacity(Some(8), 2, 3.0, 1.5), 1);
+        // Overloaded: nothing, unless nothing runs.
+        assert_eq!(start_capacity(Some(8), 1, 2.0, 5.0), 0);
+        assert_eq!(start_capacity(Some(8), 0, 2.0, 5.0), 1);
+        // Out of int's range: no room (x86-64 C conversion).
+        assert_eq!(start_capacity(Some(8), 0, 1e10, 0.5), 1);
+        assert_eq!(start_capacity(Some(8), 1, 1e10, 0.5), 0);
+        // Jobserver mode ignores -j.
+        assert_eq!(start_capacity(None, 100, -0.0, 0.0), i32::MAX as usize);
+        assert_eq!(start_capacity(None, 100, 3.0, 0.0), 3);
+    }
+
+    #[test]
+    fn gate_holds_queued_and_phony_edges() {
+        let g = graph(&format!("{RULE}build a: r\nbuild p: phony\nbuild b: r p\n"));
+        let (a, b) = (edge(&g, "a"), edge(&g, "b"));
+        let mut s = Scheduler::new(
+            &g,
+            Options {
+                parallelism: 0,
+                failures_allowed: 1,
+            },
+        );
+        want(&mut s, &g, "a");
+        want(&mut s, &g, "b");
+        let mut refuse = |_: EdgeId| false;
+        assert_eq!(s.next_to_start_gated(&mut all_dirty, &mut refuse), None);
+        assert_eq!(s.count(BuildState::Running), 0);
+        let mut asked = Vec::new();
+        let mut allow = |e: EdgeId| {
+            asked.push(e);
+            true
+        };
+        let mut started = Vec::new();
+        while let Some(e) = s.next_to_start_gated(&mut all_dirty, &mut allow) {
+            started.push(e);
+        }
+        started.sort();
+        assert_eq!(started, vec![a, b]);
+        // The phony edge asked the gate too.
+        assert_eq!(asked.len(), 3);
     }
 
     #[test]

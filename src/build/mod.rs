@@ -11,9 +11,13 @@
 //! 3. the run: the [`Scheduler`] of [`crate::work`] decides what may start;
 //!    commands run with `/bin/sh -c` on threads, up to `-j` at once; each
 //!    finished command is reported with ninja's status line, its output,
-//!    and `FAILED:` when it fails, then logged in `.ninja_log`.
+//!    and `FAILED:` when it fails, then logged in `.ninja_log`. `-l` and a
+//!    GNU make jobserver ([`jobserver`]) limit starts further; a signal or
+//!    [`Interrupt::trigger`] stops the run: running commands get the
+//!    signal, are waited for, and their partial outputs are removed.
 
 mod interrupt;
+pub mod jobserver;
 mod logs;
 mod plan;
 mod process;
@@ -75,6 +79,12 @@ pub struct Config {
     pub status_format: Vec<u8>,
     /// Whether stdout is a smart terminal and keeps colors.
     pub terminal: TerminalMode,
+    /// `-l`: no new command starts while the load average is this high
+    /// (not positive = no limit); see [`crate::work::start_capacity`].
+    pub max_load_average: f64,
+    /// The GNU make jobserver pool to take job tokens from; when set,
+    /// `parallelism` does not apply (spec: [build.jobserver.client]).
+    pub jobserver: Option<std::sync::Arc<jobserver::Client>>,
 }
 
 impl Config {
@@ -107,6 +117,8 @@ impl Default for Config {
             interrupt: Interrupt::default(),
             status_format: DEFAULT_STATUS_FORMAT.to_vec(),
             terminal: TerminalMode::default(),
+            max_load_average: -0.0,
+            jobserver: None,
         }
     }
 }
@@ -274,6 +286,9 @@ fn run_rounds(
     err: &mut dyn Write,
 ) -> io::Result<Ended> {
     let mut progress = status::Progress::new(config, *total);
+    // Once commands have run, signals stay caught between rounds too
+    // (spec: [build.interrupt.signal]).
+    let mut signals = None;
     loop {
         let phase = run_phase(
             graph,
@@ -289,6 +304,9 @@ fn run_rounds(
         match phase {
             Phase::Ended(ended) => return Ok(ended),
             Phase::LoadDyndeps(files) => {
+                if !config.dry_run {
+                    signals.get_or_insert_with(interrupt::SignalHandlers::install);
+                }
                 // spec: [build.dyndep.load]
                 for file in files {
                     loaded.insert(file);

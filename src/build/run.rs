@@ -1,14 +1,17 @@
 //! The run: start commands as the scheduler allows, report them as they
 //! finish, read their depfiles, apply `restat`, append to the logs.
 
-use std::collections::{HashSet, VecDeque};
+use std::cell::Cell;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, Write};
 use std::sync::mpsc;
 use std::time::Instant;
 
+use super::interrupt::SignalHandlers;
+use super::jobserver::Slot;
 use super::logs::{Logs, OpenMode};
 use super::plan::{Plan, critical_path_weights};
-use super::process::run_command;
+use super::process::{self, Collected, Started};
 use super::scan::Scan;
 use super::status::{Progress, Status};
 use super::{Config, Ended, is_true, lossy, must, now_nanos, path_bytes, stat};
@@ -35,6 +38,17 @@ pub(super) struct Outcome {
     pub(super) output: Vec<u8>,
     pub(super) start_ms: i32,
     pub(super) end_ms: i32,
+}
+
+/// A command started and not yet reported.
+struct Active {
+    started: Started,
+    /// Its jobserver token.
+    slot: Option<Slot>,
+    start_ms: i32,
+    /// Its outputs' mtimes before it started (0: missing), for the
+    /// clean-up of an interrupted build.
+    old_mtimes: Vec<i64>,
 }
 
 /// One round of the build: scan, plan and run until the end, or until a
@@ -105,7 +119,7 @@ pub(super) fn run_phase(
     let mut sched = Scheduler::new(
         graph,
         Options {
-            parallelism: if config.dry_run {
+            parallelism: if config.dry_run || config.jobserver.is_some() {
                 0
             } else {
                 config.parallelism
@@ -113,20 +127,43 @@ pub(super) fn run_phase(
             failures_allowed: config.failures_allowed,
         },
     );
+    // In jobserver mode, job tokens replace -j (spec: [build.jobserver.client]).
+    let parallelism = if config.jobserver.is_some() {
+        None
+    } else {
+        Some(config.parallelism)
+    };
     sched.set_priorities(critical_path_weights(graph, targets));
     for &target in targets {
         sched.want(target);
     }
-    let (tx, rx) = mpsc::channel::<Outcome>();
+    let (tx, rx) = mpsc::channel::<Collected<(EdgeId, i32)>>();
+    // Commands that ended without running (dry run, failure to spawn).
     let mut dry_done: VecDeque<Outcome> = VecDeque::new();
+    let mut active: HashMap<EdgeId, Active> = HashMap::new();
     let mut running = 0usize;
+    let mut interrupted_by_command = false;
     let mut exit_code = 0;
     let mut start_mtime = vec![0i64; graph.edges.len()];
     let millis = move |t: Instant| t.duration_since(build_start).as_millis() as i32;
+    // Signals stop the build from now on, as in ninja once its command
+    // runner exists (spec: [build.interrupt.signal]).
+    let _signals = (!config.dry_run).then(SignalHandlers::install);
+    // The token the gate took for the edge about to start.
+    let token: Cell<Option<Slot>> = Cell::new(None);
+    let mut gate = |edge: EdgeId| take_token(config, graph, edge, &token);
     loop {
-        while restart.is_empty()
+        // spec: [build.load-average]
+        let mut capacity = if config.dry_run {
+            usize::MAX
+        } else {
+            capacity_now(config, parallelism, running)
+        };
+        while capacity > 0
+            && restart.is_empty()
             && !config.interrupt.is_triggered()
-            && let Some(edge) = sched.next_to_start(&mut |e: EdgeId| dirty[e.index()])
+            && let Some(edge) =
+                sched.next_to_start_gated(&mut |e: EdgeId| dirty[e.index()], &mut gate)
         {
             let e = &graph.edges[edge];
             let console = e.pool == CONSOLE_POOL;
@@ -169,33 +206,78 @@ pub(super) fn run_phase(
                 0 => now_nanos(),
                 m => m,
             };
-            let tx = tx.clone();
+            let old_mtimes = e.outputs.iter().map(|&o| scan.mtime(o)).collect();
+            let slot = token.take();
             running += 1;
-            std::thread::spawn(move || {
-                let (code, output) = run_command(&command, console);
-                let end_ms = millis(Instant::now());
-                let _ = tx.send(Outcome {
-                    edge,
-                    code,
-                    output,
-                    start_ms,
-                    end_ms,
-                });
-            });
+            capacity -= 1;
+            capacity = capacity.min(capacity_now(config, parallelism, running));
+            match process::spawn(&command, console, (edge, start_ms), tx.clone()) {
+                Ok(started) => {
+                    active.insert(
+                        edge,
+                        Active {
+                            started,
+                            slot,
+                            start_ms,
+                            old_mtimes,
+                        },
+                    );
+                }
+                Err(error) => {
+                    if let (Some(js), Some(slot)) = (&config.jobserver, slot) {
+                        js.release(slot);
+                    }
+                    dry_done.push_back(Outcome {
+                        edge,
+                        code: 127,
+                        output: format!("posix_spawn: {error}\n").into_bytes(),
+                        start_ms,
+                        end_ms: millis(Instant::now()),
+                    });
+                }
+            }
         }
         if running == 0 {
             break;
         }
         let outcome = match dry_done.pop_front() {
             Some(o) => o,
-            None => match rx.recv_timeout(std::time::Duration::from_millis(50)) {
-                Ok(o) => o,
-                // Look at the interrupt flag now and then.
-                Err(mpsc::RecvTimeoutError::Timeout) => continue,
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            None => match wait_for_command(config, &rx) {
+                Some(collected) => {
+                    let (edge, _) = collected.tag;
+                    let a = active.remove(&edge).expect("a running command");
+                    let code = match collected.code {
+                        Some(code) => code,
+                        None => a.started.reap(),
+                    };
+                    if let (Some(js), Some(slot)) = (&config.jobserver, a.slot) {
+                        js.release(slot);
+                    }
+                    Outcome {
+                        edge,
+                        code,
+                        output: collected.output,
+                        start_ms: a.start_ms,
+                        end_ms: millis(Instant::now()),
+                    }
+                }
+                None => {
+                    let signal = config.interrupt.signal_for_children();
+                    abort(graph, config, active, &rx, Some(signal));
+                    break;
+                }
             },
         };
         running -= 1;
+        if outcome.code == super::INTERRUPTED_EXIT && !config.dry_run {
+            // A command that exits with 130 (or dies of SIGINT, SIGTERM
+            // or SIGHUP) interrupts the build as a signal would: it is not
+            // reported, and the others are waited for, not signalled
+            // (spec: [build.interrupt.command]).
+            interrupted_by_command = true;
+            abort(graph, config, std::mem::take(&mut active), &rx, None);
+            break;
+        }
         let edge = outcome.edge;
         let e = &graph.edges[edge];
         let mut code = outcome.code;
@@ -346,7 +428,7 @@ pub(super) fn run_phase(
         }
     }
 
-    if config.interrupt.is_triggered() {
+    if config.interrupt.is_triggered() || interrupted_by_command {
         status.finish()?;
         return Ok(Phase::Ended(Ended::Stopped {
             message: super::INTERRUPTED_MESSAGE,
@@ -393,6 +475,119 @@ fn previous_durations(graph: &Graph, build_log: &build_log::BuildLog) -> Vec<Opt
         });
     }
     prev
+}
+
+/// How many more commands may start now (`-j`, or the jobserver, and `-l`).
+fn capacity_now(config: &Config, parallelism: Option<usize>, running: usize) -> usize {
+    let load = if config.max_load_average > 0.0 {
+        load_average()
+    } else {
+        0.0
+    };
+    crate::work::start_capacity(parallelism, running, config.max_load_average, load)
+}
+
+/// The one-minute load average, as ninja reads it (-0.0 if unknown).
+fn load_average() -> f64 {
+    let mut loads = [0.0f64; 3];
+    // SAFETY: `loads` has room for the 3 values asked for.
+    if unsafe { libc::getloadavg(loads.as_mut_ptr(), 3) } < 0 {
+        return -0.0;
+    }
+    loads[0]
+}
+
+/// The scheduler's gate: in jobserver mode an edge may leave the queues
+/// only with a token (spec: [build.jobserver.client]). A command keeps its
+/// token in `token` until it ends; a phony edge gives it back at once.
+fn take_token(config: &Config, graph: &Graph, edge: EdgeId, token: &Cell<Option<Slot>>) -> bool {
+    let Some(js) = config.jobserver.as_ref().filter(|_| !config.dry_run) else {
+        return true;
+    };
+    let Some(slot) = js.try_acquire() else {
+        return false;
+    };
+    if graph.edges[edge].rule == PHONY_RULE {
+        js.release(slot);
+    } else {
+        token.set(Some(slot));
+    }
+    true
+}
+
+/// Waits for the next command to end; `None` once the build is
+/// interrupted. Starting commands is not retried meanwhile (so neither
+/// job tokens nor the load average are polled), as in ninja.
+fn wait_for_command(
+    config: &Config,
+    rx: &mpsc::Receiver<Collected<(EdgeId, i32)>>,
+) -> Option<Collected<(EdgeId, i32)>> {
+    loop {
+        if config.interrupt.is_triggered() {
+            return None;
+        }
+        match rx.recv_timeout(std::time::Duration::from_millis(20)) {
+            Ok(collected) => return Some(collected),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+        }
+    }
+}
+
+/// An interrupted build (ninja's `Builder::Cleanup`): gives back the job
+/// tokens, sends `signal` (if any) to each running command's process
+/// group, waits for every command, then removes the outputs they may have
+/// left half-written.
+///
+/// spec: [build.interrupt.signal] [build.interrupt.cleanup]
+fn abort(
+    graph: &Graph,
+    config: &Config,
+    active: HashMap<EdgeId, Active>,
+    rx: &mpsc::Receiver<Collected<(EdgeId, i32)>>,
+    signal: Option<i32>,
+) {
+    let mut active: Vec<(EdgeId, Active)> = active.into_iter().collect();
+    active.sort_by_key(|(edge, _)| *edge);
+    let mut consoles = 0;
+    for (_, a) in &mut active {
+        if let (Some(js), Some(slot)) = (&config.jobserver, a.slot.take()) {
+            js.release(slot);
+        }
+        if let Some(signal) = signal {
+            a.started.kill_group(signal);
+        }
+        consoles += usize::from(a.started.is_console());
+    }
+    let mut cleanup = Vec::new();
+    for (edge, a) in active {
+        if !a.started.is_console() {
+            a.started.reap();
+        }
+        cleanup.push((edge, a.old_mtimes));
+    }
+    // A console command got a terminal's signal itself; wait for it.
+    while consoles > 0 {
+        match rx.recv() {
+            Ok(collected) if collected.code.is_some() => consoles -= 1,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    for (edge, old_mtimes) in cleanup {
+        let depfile = must(edge_binding_escaped(graph, edge, "depfile", Escape::None));
+        for (&o, old) in graph.edges[edge].outputs.iter().zip(old_mtimes) {
+            // A rule with a depfile may have written the depfile but not
+            // yet its output: its outputs always go.
+            let path = &graph.files[o].path;
+            if !depfile.is_empty() || stat(path) != old {
+                let _ = std::fs::remove_file(bytes_to_path(path));
+            }
+        }
+        if !depfile.is_empty() {
+            let _ = std::fs::remove_file(bytes_to_path(&depfile));
+        }
+    }
 }
 
 /// `restat`: `file` did not change, so edges that were dirty only because
@@ -488,5 +683,59 @@ mod tests {
             }
         ));
         assert!(!dir.path().join("out").exists());
+    }
+
+    /// Watch mode's programmatic stop kills the running commands (their
+    /// process groups get SIGINT) and cleans up as a signal would.
+    #[test]
+    fn a_trigger_mid_build_stops_running_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        let mut g = graph(&format!(
+            "builddir = {d}\nrule slow\n  command = echo $$$$ > $out.pid; printf x > $out; \
+             sh -c 'sleep 30'; touch $out\nbuild {d}/out: slow\n"
+        ));
+        let out = g.lookup_file(format!("{d}/out").as_bytes()).unwrap();
+        let config = Config::default();
+        let interrupt = config.interrupt.clone();
+        let pid_file = dir.path().join("out.pid");
+        let trigger = std::thread::spawn(move || {
+            let start = std::time::Instant::now();
+            while !std::fs::read_to_string(&pid_file).is_ok_and(|t| t.ends_with('\n')) {
+                assert!(start.elapsed().as_secs() < 30, "the command did not start");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            interrupt.trigger();
+            std::fs::read_to_string(&pid_file)
+                .unwrap()
+                .trim()
+                .parse::<i32>()
+                .unwrap()
+        });
+        let (mut stdout, mut stderr, mut total) = (Vec::new(), Vec::new(), 0);
+        let start = std::time::Instant::now();
+        let ended = run(
+            &mut g,
+            &[out],
+            &config,
+            &mut total,
+            &mut stdout,
+            &mut stderr,
+        )
+        .unwrap();
+        let pid = trigger.join().unwrap();
+        assert!(start.elapsed().as_secs() < 20, "the command was not killed");
+        assert!(matches!(
+            ended,
+            Ended::Stopped {
+                message: INTERRUPTED_MESSAGE,
+                code: INTERRUPTED_EXIT
+            }
+        ));
+        // SAFETY: signal 0 only checks whether the process exists; the
+        // shell was reaped by the build, so its pid is gone.
+        assert_eq!(unsafe { libc::kill(pid, 0) }, -1);
+        assert!(!dir.path().join("out").exists(), "partial output removed");
+        assert_eq!(config.interrupt.received_signal(), None);
     }
 }
