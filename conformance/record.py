@@ -35,7 +35,9 @@ def record(case_dir: str, ninja: str) -> int:
         if os.path.isdir(files):
             shutil.copytree(files, tmp, dirs_exist_ok=True, symlinks=True)
         env = dict(os.environ, NINJA=ninja, LC_ALL="C", TERM="dumb")
-        env.pop("NINJA_STATUS", None)
+        # As the runner: no status format, color or jobserver from outside.
+        for var in ("NINJA_STATUS", "CLICOLOR_FORCE", "MAKEFLAGS", "MFLAGS"):
+            env.pop(var, None)
         proc = subprocess.run(["sh", "-c", meta["command"]], cwd=tmp, env=env,
                               stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
         stdout, stderr = normalise(proc.stdout, tmp), normalise(proc.stderr, tmp)
