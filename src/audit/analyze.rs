@@ -14,13 +14,21 @@ const SYSTEM_PREFIXES: &[&[u8]] = &[
 ];
 
 fn under(path: &[u8], dir: &[u8]) -> bool {
-    dir == b"/"
-        || path == dir
-        || (path.starts_with(dir) && path.get(dir.len()) == Some(&b'/'))
+    dir == b"/" || path == dir || (path.starts_with(dir) && path.get(dir.len()) == Some(&b'/'))
 }
 
 fn is_system(path: &[u8]) -> bool {
     SYSTEM_PREFIXES.iter().any(|p| under(path, p))
+}
+
+/// `files` without repeated spellings of one path.
+fn unique(a: &Auditor, files: &[FileId]) -> Vec<FileId> {
+    let mut seen = HashSet::new();
+    files
+        .iter()
+        .copied()
+        .filter(|&f| seen.insert(a.abs(&a.graph().files[f].path)))
+        .collect()
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -62,6 +70,12 @@ impl<'a> Cx<'a> {
             .get(path)?
             .iter()
             .find_map(|&f| self.graph().files[f].in_edge)
+    }
+
+    /// `files` without the second spelling of a path (CMake names some
+    /// outputs both relative and absolute).
+    fn unique(&self, files: &[FileId]) -> Vec<FileId> {
+        unique(self.a, files)
     }
 
     fn step_name(&self, e: EdgeId) -> String {
@@ -155,7 +169,7 @@ pub fn findings(a: &Auditor) -> Vec<Diagnostic> {
             format!("step `{}` failed ({status})", cx.step_name(*e)),
             "this step's command failed".into(),
         )
-        .note("the audit stops at the first failure; the findings above cover the steps that ran");
+        .note("the audit stops at the first failure; the other findings cover the steps that ran before it");
         let text = lossy(output);
         let lines: Vec<&str> = text.lines().take(10).collect();
         if !lines.is_empty() {
@@ -220,8 +234,7 @@ fn summarize(cx: &Cx<'_>, step: &Step) -> Summary {
     }
     // A path written and read again later is the step's own business;
     // directories are not files.
-    s.written
-        .retain(|p, _| !crate::bytes_to_path(p).is_dir());
+    s.written.retain(|p, _| !crate::bytes_to_path(p).is_dir());
     s.read.retain(|p| !crate::bytes_to_path(p).is_dir());
     s
 }
@@ -271,7 +284,9 @@ fn step_findings(
             format!("writes `{shown}`"),
         );
         if !under(p, &a.root) {
-            d = d.note(format!("`{shown}` is outside the build directory, in the source tree"));
+            d = d.note(format!(
+                "`{shown}` is outside the build directory, in the source tree"
+            ));
         }
         if let Some(other) = cx.producer(p) {
             d = d.secondary(
@@ -290,7 +305,7 @@ fn step_findings(
     }
 
     // spec: [audit.output-not-written]
-    for &o in &step.missing_outputs {
+    for o in cx.unique(&step.missing_outputs) {
         let shown = lossy(&graph.files[o].path);
         cx.out.push(
             at_edge(
@@ -339,7 +354,8 @@ fn step_findings(
                 );
             } else {
                 // spec: [audit.undeclared-input]
-                cx.out.push(undeclared_input(cx, step, p, producer, &pname, false));
+                cx.out
+                    .push(undeclared_input(cx, step, p, producer, &pname, false));
             }
             reported.insert(p.clone());
             continue;
@@ -381,7 +397,11 @@ fn step_findings(
             e,
             format!(
                 "step `{name}` reads `{shown}`, but neither its inputs nor its {} list it",
-                if step.has_depfile { "depfile" } else { "(absent) depfile" }
+                if step.has_depfile {
+                    "depfile"
+                } else {
+                    "(absent) depfile"
+                }
             ),
             format!("reads `{shown}`"),
         )
@@ -392,7 +412,9 @@ fn step_findings(
                 lossy(&depfile)
             ))
         } else {
-            d.help(format!("add it as an implicit input: `build {name}: ... | {shown}`"))
+            d.help(format!(
+                "add it as an implicit input: `build {name}: ... | {shown}`"
+            ))
         };
         cx.out.push(d);
     }
@@ -406,7 +428,8 @@ fn step_findings(
         {
             let pname = cx.step_name(producer);
             // spec: [audit.undeclared-input]
-            cx.out.push(undeclared_input(cx, step, p, producer, &pname, true));
+            cx.out
+                .push(undeclared_input(cx, step, p, producer, &pname, true));
         }
     }
 }
@@ -450,11 +473,16 @@ fn second_findings(cx: &mut Cx<'_>, second: &Second) {
     // spec: [audit.nondeterministic]
     for step in &a.steps {
         let e = step.edge;
-        let differing: Vec<String> = step
+        let differing: Vec<FileId> = step
             .hashes
             .iter()
             .filter(|(o, h)| h.is_some() && second.hashes.get(o).is_some_and(|h2| h2 != h))
-            .map(|(o, _)| lossy(&graph.files[*o].path))
+            .map(|(o, _)| *o)
+            .collect();
+        let differing: Vec<String> = cx
+            .unique(&differing)
+            .into_iter()
+            .map(|o| lossy(&graph.files[o].path))
             .collect();
         if differing.is_empty() {
             continue;
@@ -483,10 +511,15 @@ fn second_findings(cx: &mut Cx<'_>, second: &Second) {
                 graph,
                 &NONDETERMINISTIC,
                 *e,
-                format!("step `{name}` succeeded in the first build from clean but failed in the second"),
+                format!(
+                    "step `{name}` succeeded in the first build from clean but failed in the second"
+                ),
                 "failed the second time".into(),
             )
-            .note(format!("the second run: {}", message.lines().next().unwrap_or(""))),
+            .note(format!(
+                "the second run: {}",
+                message.lines().next().unwrap_or("")
+            )),
         );
     }
     // spec: [audit.restat-lie]
@@ -496,8 +529,9 @@ fn second_findings(cx: &mut Cx<'_>, second: &Second) {
             .binding_by_name(b"restat")
             .and_then(|b| b.span);
         let list = |fs: &[FileId]| {
-            fs.iter()
-                .map(|&f| lossy(&graph.files[f].path))
+            unique(a, fs)
+                .into_iter()
+                .map(|f| lossy(&graph.files[f].path))
                 .collect::<Vec<_>>()
                 .join("`, `")
         };

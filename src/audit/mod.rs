@@ -157,16 +157,17 @@ pub fn run(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 
 fn run_inner(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8, String> {
     if let Some(dir) = &args.dir {
-        std::env::set_current_dir(dir)
-            .map_err(|e| format!("chdir to '{}': {e}", dir.display()))?;
+        std::env::set_current_dir(dir).map_err(|e| format!("chdir to '{}': {e}", dir.display()))?;
     }
     if let Some(target) = &args.why {
         return why::run(&args.file, target, args.format, out, err);
     }
     if !trace::strace_available() {
-        return Err("strace not found: the audit traces commands with `strace -f` \
+        return Err(
+            "strace not found: the audit traces commands with `strace -f` \
                     (install it, e.g. `apt-get install strace`)"
-            .into());
+                .into(),
+        );
     }
     // spec: [audit.clean-start]
     let _scratch = if args.scratch {
@@ -378,9 +379,12 @@ impl Auditor {
                 return false;
             }
             self.loaded_dyndeps.insert(dd);
-            if let Err(message) = crate::dyndep::load(&mut self.loaded.graph, dd, &mut DiskReader)
-            {
-                self.failed = Some((e, "its dyndep file could not be loaded".into(), message.into()));
+            if let Err(message) = crate::dyndep::load(&mut self.loaded.graph, dd, &mut DiskReader) {
+                self.failed = Some((
+                    e,
+                    "its dyndep file could not be loaded".into(),
+                    message.into(),
+                ));
                 return false;
             }
         }

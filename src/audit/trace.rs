@@ -412,19 +412,27 @@ fn reduce(call: &Call<'_>, cwd: &[u8], out: &mut Vec<Access>) {
     match call.name {
         b"open" => {
             let flags = arg(1);
-            push(open_op(flags), plain(0), find(flags, b"O_DIRECTORY").is_some());
+            push(
+                open_op(flags),
+                plain(0),
+                find(flags, b"O_DIRECTORY").is_some(),
+            );
         }
         b"openat" | b"openat2" => {
             let flags = arg(2);
-            push(open_op(flags), at(0, 1), find(flags, b"O_DIRECTORY").is_some());
+            push(
+                open_op(flags),
+                at(0, 1),
+                find(flags, b"O_DIRECTORY").is_some(),
+            );
         }
         b"creat" | b"truncate" => push(Op::Write, plain(0), false),
         b"execve" => push(Op::Exec, plain(0), false),
         b"execveat" => push(Op::Exec, at(0, 1), false),
-        b"stat" | b"lstat" | b"access" | b"readlink" | b"statfs" | b"getxattr"
-        | b"lgetxattr" => push(Op::Stat, plain(0), false),
-        b"newfstatat" | b"fstatat64" | b"statx" | b"faccessat" | b"faccessat2"
-        | b"readlinkat" => {
+        b"stat" | b"lstat" | b"access" | b"readlink" | b"statfs" | b"getxattr" | b"lgetxattr" => {
+            push(Op::Stat, plain(0), false)
+        }
+        b"newfstatat" | b"fstatat64" | b"statx" | b"faccessat" | b"faccessat2" | b"readlinkat" => {
             // `fstat` through `newfstatat(fd, "", ..., AT_EMPTY_PATH)` names
             // no path.
             if string_arg(arg(1)).is_some_and(|p| !p.is_empty()) {

@@ -32,7 +32,8 @@ pub fn rule_for(reason: &str) -> &'static str {
         "depfile.load.missing"
     } else if reason.starts_with("expected depfile ") {
         "depfile.load.first-output"
-    } else if reason.starts_with("deps for ") || reason.starts_with("stored deps info out of date") {
+    } else if reason.starts_with("deps for ") || reason.starts_with("stored deps info out of date")
+    {
         "log.deps.stale"
     } else {
         "build.explain"
@@ -82,17 +83,15 @@ impl Walk<'_> {
             return;
         }
         let graph = &self.loaded.graph;
-        let step = String::from_utf8_lossy(&graph.files[graph.edges[e].outputs[0]].path)
-            .into_owned();
+        let step =
+            String::from_utf8_lossy(&graph.files[graph.edges[e].outputs[0]].path).into_owned();
         let (file, line) = self.location(e);
         let pad = "  ".repeat(depth);
-        self.text.push_str(&format!(
-            "{pad}`{step}` ({file}:{line}) is dirty:\n"
-        ));
+        self.text
+            .push_str(&format!("{pad}`{step}` ({file}:{line}) is dirty:\n"));
         for reason in self.scan.explanations(e) {
             let rule = rule_for(reason);
-            self.text
-                .push_str(&format!("{pad}  [{rule}] {reason}\n"));
+            self.text.push_str(&format!("{pad}  [{rule}] {reason}\n"));
             self.json.push(JsonReason {
                 step: step.clone(),
                 file: file.clone(),
@@ -140,8 +139,7 @@ pub fn run(
         .map_err(|(e, _)| e.to_string())?;
     let graph = &loaded.graph;
     let file = crate::tools::collect_target(graph, target)?;
-    let logs = Logs::open(graph, OpenMode::ReadOnly, err)
-        .map_err(|e| e.to_string())??;
+    let logs = Logs::open(graph, OpenMode::ReadOnly, err).map_err(|e| e.to_string())??;
     let no_dyndeps = HashSet::new();
     let mut scan = Scan::new(graph, &logs.build_log, &logs.deps_log, &no_dyndeps, true);
     scan.recompute(file)?;
