@@ -221,11 +221,10 @@ fn summarize(cx: &Cx<'_>, step: &Step) -> Summary {
                     *w = false;
                 }
             }
-            Op::Read | Op::Exec if a.ok => {
-                if !s.written.contains_key(&a.path) {
-                    s.read.insert(a.path.clone());
-                }
+            Op::Read | Op::Exec if a.ok && !s.written.contains_key(&a.path) => {
+                s.read.insert(a.path.clone());
             }
+            Op::Read | Op::Exec if a.ok => {}
             Op::Read | Op::Exec if a.enoent => {
                 s.missing.insert(a.path.clone());
             }

@@ -432,12 +432,12 @@ fn reduce(call: &Call<'_>, cwd: &[u8], out: &mut Vec<Access>) {
         b"stat" | b"lstat" | b"access" | b"readlink" | b"statfs" | b"getxattr" | b"lgetxattr" => {
             push(Op::Stat, plain(0), false)
         }
-        b"newfstatat" | b"fstatat64" | b"statx" | b"faccessat" | b"faccessat2" | b"readlinkat" => {
-            // `fstat` through `newfstatat(fd, "", ..., AT_EMPTY_PATH)` names
-            // no path.
-            if string_arg(arg(1)).is_some_and(|p| !p.is_empty()) {
-                push(Op::Stat, at(0, 1), false);
-            }
+        // `fstat` through `newfstatat(fd, "", ..., AT_EMPTY_PATH)` names no
+        // path.
+        b"newfstatat" | b"fstatat64" | b"statx" | b"faccessat" | b"faccessat2" | b"readlinkat"
+            if string_arg(arg(1)).is_some_and(|p| !p.is_empty()) =>
+        {
+            push(Op::Stat, at(0, 1), false);
         }
         b"utime" | b"utimes" => push(Op::Write, plain(0), false),
         b"utimensat" | b"futimesat" => {
