@@ -394,14 +394,11 @@ fn step_findings(
             graph,
             &DEPFILE_MISSING_INPUT,
             e,
-            format!(
-                "step `{name}` reads `{shown}`, but neither its inputs nor its {} list it",
-                if step.has_depfile {
-                    "depfile"
-                } else {
-                    "(absent) depfile"
-                }
-            ),
+            if step.has_depfile {
+                format!("step `{name}` reads `{shown}`, but neither its inputs nor its depfile list it")
+            } else {
+                format!("step `{name}` reads `{shown}`, but its inputs do not list it (it has no depfile)")
+            },
             format!("reads `{shown}`"),
         )
         .note(format!("a change to `{shown}` will not rebuild `{name}`"));

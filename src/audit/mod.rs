@@ -227,6 +227,7 @@ fn run_inner(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             args.file.as_bytes(),
             crate::check::render::Style { color: false },
         ),
+        // spec: [audit.format.json]
         Format::Json => crate::check::render::json_lines(&report),
     };
     out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;

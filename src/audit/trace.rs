@@ -77,6 +77,7 @@ pub fn strace_available() -> bool {
 
 /// Runs `/bin/sh -c command` in `dir` under `strace -f` (when `trace`),
 /// returning its exit status, output and (when traced) file accesses.
+// spec: [audit.trace]
 pub fn run(command: &[u8], dir: &Path, trace: bool) -> std::io::Result<Traced> {
     let trace_file = tempfile::Builder::new()
         .prefix("n2ref-audit-")

@@ -135,6 +135,7 @@ pub fn run(
         keep_sources: true,
         ..LoadOptions::default()
     };
+    // spec: [audit.why]
     let loaded = crate::load::load(&mut DiskReader, manifest.as_bytes(), &options)
         .map_err(|(e, _)| e.to_string())?;
     let graph = &loaded.graph;
@@ -175,4 +176,37 @@ pub fn run(
     };
     out.write_all(text.as_bytes()).map_err(|e| e.to_string())?;
     Ok(u8::from(dirty))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rule_for;
+
+    #[test]
+    fn reasons_map_to_spec_rules() {
+        for (reason, rule) in [
+            ("output out doesn't exist", "build.dirty.missing-output"),
+            (
+                "output all of phony edge with no inputs doesn't exist",
+                "build.phony.always",
+            ),
+            (
+                "output out older than most recent input in (1 vs 2)",
+                "build.dirty.input-newer",
+            ),
+            ("mid is dirty", "build.dirty.input-newer"),
+            (
+                "command line changed for out",
+                "build.dirty.command-changed",
+            ),
+            (
+                "command line not found in log for out",
+                "build.dirty.command-changed",
+            ),
+            ("depfile 'out.d' is missing", "depfile.load.missing"),
+            ("deps for 'out.o' are missing", "log.deps.stale"),
+        ] {
+            assert_eq!(rule_for(reason), rule, "{reason}");
+        }
+    }
 }
