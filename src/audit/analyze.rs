@@ -17,6 +17,27 @@ fn under(path: &[u8], dir: &[u8]) -> bool {
     dir == b"/" || path == dir || (path.starts_with(dir) && path.get(dir.len()) == Some(&b'/'))
 }
 
+/// The deepest directory holding all of `dirs` (absolute paths).
+fn common_ancestor(dirs: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let first = dirs.first()?;
+    let mut common: Vec<&[u8]> = first.split(|&b| b == b'/').collect();
+    for d in &dirs[1..] {
+        let parts: Vec<&[u8]> = d.split(|&b| b == b'/').collect();
+        let same = common
+            .iter()
+            .zip(&parts)
+            .take_while(|(a, b)| a == b)
+            .count();
+        common.truncate(same);
+    }
+    let joined = common.join(&b'/');
+    Some(if joined.is_empty() {
+        b"/".to_vec()
+    } else {
+        joined
+    })
+}
+
 fn is_system(path: &[u8]) -> bool {
     SYSTEM_PREFIXES.iter().any(|p| under(path, p))
 }
@@ -119,25 +140,38 @@ pub fn findings(a: &Auditor) -> Vec<Diagnostic> {
         files.entry(a.abs(&f.path)).or_default().push(id);
     }
     // spec: [audit.scope]
-    let mut roots = vec![a.root.clone()];
     let home = std::env::var_os("HOME").map(|h| path_bytes(Path::new(&h)));
+    let too_wide = |dir: &[u8]| {
+        dir == b"/" || dir == b"/tmp" || home.as_deref() == Some(dir) || is_system(dir)
+    };
+    // The directories of the audited steps' source files outside the build
+    // directory.
+    let mut source_dirs: Vec<Vec<u8>> = Vec::new();
     for step in &a.steps {
         for &f in &graph.edges[step.edge].inputs {
             if graph.files[f].in_edge.is_some() {
                 continue;
             }
             let abs = a.abs(&graph.files[f].path);
-            let Some(slash) = abs.iter().rposition(|&b| b == b'/') else {
-                continue;
+            let dir = match abs.iter().rposition(|&b| b == b'/') {
+                Some(0) | None => b"/".to_vec(),
+                Some(slash) => abs[..slash].to_vec(),
             };
-            let dir = if slash == 0 {
-                b"/".to_vec()
-            } else {
-                abs[..slash].to_vec()
-            };
-            let too_wide = dir == b"/" || dir == b"/tmp" || home.as_deref() == Some(&dir[..]);
-            if !too_wide && !is_system(&dir) && !roots.iter().any(|r| under(&dir, r)) {
-                roots.push(dir);
+            if !under(&dir, &a.root) && !too_wide(&dir) && !source_dirs.contains(&dir) {
+                source_dirs.push(dir);
+            }
+        }
+    }
+    let mut roots = vec![a.root.clone()];
+    // Their deepest common directory is the source tree, unless that is
+    // too wide (then each directory counts on its own).
+    match common_ancestor(&source_dirs) {
+        Some(common) if !too_wide(&common) => roots.push(common),
+        _ => {
+            for dir in source_dirs {
+                if !roots.iter().any(|r| under(&dir, r)) {
+                    roots.push(dir);
+                }
             }
         }
     }
@@ -568,5 +602,29 @@ fn second_findings(cx: &mut Cx<'_>, second: &Second) {
                     .help("do not preserve the old mtime when the content changes (e.g. `cp -p`, `touch -r`)"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_helpers() {
+        let dirs = vec![
+            b"/p/src/core".to_vec(),
+            b"/p/src/core/ops".to_vec(),
+            b"/p/src/cli".to_vec(),
+        ];
+        assert_eq!(common_ancestor(&dirs).unwrap(), b"/p/src");
+        assert_eq!(
+            common_ancestor(&[b"/a/b".to_vec(), b"/c".to_vec()]).unwrap(),
+            b"/"
+        );
+        assert!(common_ancestor(&[]).is_none());
+        assert!(under(b"/p/src/x.c", b"/p/src"));
+        assert!(!under(b"/p/srcx/x.c", b"/p/src"));
+        assert!(is_system(b"/usr/include/stdio.h"));
+        assert!(!is_system(b"/usrx/a"));
     }
 }
