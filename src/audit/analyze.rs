@@ -132,13 +132,9 @@ impl<'a> Cx<'a> {
     }
 }
 
-/// Every finding of an audit, sorted by manifest position.
-pub fn findings(a: &Auditor) -> Vec<Diagnostic> {
+/// The directories whose files are audited.
+fn project_roots(a: &Auditor) -> Vec<Vec<u8>> {
     let graph = a.graph();
-    let mut files: HashMap<Vec<u8>, Vec<FileId>> = HashMap::new();
-    for (id, f) in graph.files.iter() {
-        files.entry(a.abs(&f.path)).or_default().push(id);
-    }
     // spec: [audit.scope]
     let home = std::env::var_os("HOME").map(|h| path_bytes(Path::new(&h)));
     let too_wide = |dir: &[u8]| {
@@ -175,6 +171,54 @@ pub fn findings(a: &Auditor) -> Vec<Diagnostic> {
             }
         }
     }
+    roots
+}
+
+/// The reduced trace of every step, for `--records`: `STEP\tOP\tPATH`
+/// for each access to a file of the project.
+pub fn records(a: &Auditor) -> Vec<u8> {
+    let roots = project_roots(a);
+    let graph = a.graph();
+    let mut out = Vec::new();
+    for step in &a.steps {
+        let name = &graph.files[graph.edges[step.edge].outputs[0]].path;
+        for access in &step.accesses {
+            if !roots.iter().any(|r| under(&access.path, r))
+                || access.directory
+                || crate::bytes_to_path(&access.path).is_dir()
+            {
+                continue;
+            }
+            let op = if access.ok {
+                access.op.as_str()
+            } else if access.enoent {
+                "missing"
+            } else {
+                continue;
+            };
+            let path = match access.path.strip_prefix(&a.root[..]) {
+                Some(rest) if rest.starts_with(b"/") => &rest[1..],
+                _ => &access.path[..],
+            };
+            out.extend_from_slice(name);
+            out.push(b'\t');
+            out.extend_from_slice(op.as_bytes());
+            out.push(b'\t');
+            out.extend_from_slice(path);
+            out.push(b'\n');
+        }
+    }
+    out
+}
+
+/// Every finding of an audit, sorted by manifest position.
+pub fn findings(a: &Auditor) -> Vec<Diagnostic> {
+    let graph = a.graph();
+    let mut files: HashMap<Vec<u8>, Vec<FileId>> = HashMap::new();
+    for (id, f) in graph.files.iter() {
+        files.entry(a.abs(&f.path)).or_default().push(id);
+    }
+    let roots = project_roots(a);
     let mut cx = Cx {
         a,
         roots,

@@ -96,6 +96,11 @@ pub struct AuditArgs {
     /// steps and restat lies.
     #[arg(long)]
     pub once: bool,
+    /// Print the reduced trace instead of the findings: one record per
+    /// line, `STEP<TAB>OP<TAB>PATH` (OP is read, write, stat, exec, remove,
+    /// or `missing` for a failed lookup), for the files of the project.
+    #[arg(long)]
+    pub records: bool,
     /// Instead of auditing, explain why TARGET is dirty right now.
     #[arg(long, value_name = "TARGET")]
     pub why: Option<String>,
@@ -202,6 +207,11 @@ fn run_inner(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     }
     if auditor.failed.is_none() && !args.once {
         auditor.second_build();
+    }
+    if args.records {
+        let text = analyze::records(&auditor);
+        out.write_all(&text).map_err(|e| e.to_string())?;
+        return Ok(0);
     }
     let diagnostics = analyze::findings(&auditor);
     let _ = writeln!(
