@@ -5,6 +5,7 @@
 //! `[eval.rule.forward-ref]` appear in both).
 
 pub mod ast;
+pub mod audit;
 pub mod build;
 pub mod build_log;
 pub mod canon;
