@@ -335,6 +335,17 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         };
         return tools::query(&mut loaded.graph, &mut DiskReader, out, err, &rest);
     }
+    if tool.name == "clean" || tool.name == "cleandead" {
+        let mode = if tool.name == "cleandead" {
+            let log = logs.map(|l| l.build_log).unwrap_or_default();
+            Some(log)
+        } else {
+            None
+        };
+        let status = run_clean(&mut loaded.graph, mode.as_ref(), &options, &rest, out, err)?;
+        std::mem::forget(loaded);
+        return Ok(status);
+    }
     let mut cx = ToolContext {
         graph: &loaded.graph,
         out,
@@ -349,22 +360,6 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         "multi-inputs" => tools::multi_inputs(&mut cx, &rest)?,
         "compdb" => tools::compdb(&mut cx, &rest)?,
         "compdb-targets" => tools::compdb_targets(&mut cx, &rest)?,
-        "clean" => {
-            let Some((flags, targets)) = cx.options("clean", &rest, "hgr", &[], CLEAN_USAGE)?
-            else {
-                return Ok(1);
-            };
-            if !targets.is_empty() || flags.iter().any(|(c, _)| *c == 'r') {
-                return not_implemented(cx.out, cx.err, "clean TARGETS");
-            }
-            crate::clean::clean_all(
-                cx.graph,
-                flags.iter().any(|(c, _)| *c == 'g'),
-                options.build.dry_run,
-                options.build.verbosity == crate::build::Verbosity::Verbose,
-                cx.out,
-            )?
-        }
         "deps" => {
             let deps_log = logs.map(|l| l.deps_log).unwrap_or_default();
             tools::deps(&mut cx, &deps_log, &crate::build::stat, &rest)?
@@ -411,6 +406,48 @@ fn resolve_carets_through_deps(
             }
         })
         .collect()
+}
+
+/// `-t clean` (with its options in `args`), or `-t cleandead` when the
+/// build log is given.
+fn run_clean(
+    graph: &mut crate::graph::Graph,
+    dead: Option<&crate::build_log::BuildLog>,
+    options: &Options,
+    args: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    use crate::clean::{CleanMode, CleanOptions, clean};
+    let clean_options = CleanOptions {
+        dry_run: options.build.dry_run,
+        // `--quiet` does not silence the cleaner (ninja's cleaner only
+        // knows a quiet mode its command line never selects).
+        verbose: options.build.verbosity == crate::build::Verbosity::Verbose,
+    };
+    let base = std::path::Path::new("");
+    if let Some(log) = dead {
+        return clean(graph, CleanMode::Dead(log), clean_options, base, out, err);
+    }
+    let mut cx = ToolContext {
+        graph,
+        out,
+        err,
+        cwd: Vec::new(),
+    };
+    let Some((flags, operands)) = cx.options("clean", args, "hgr", &[], CLEAN_USAGE)? else {
+        return Ok(1);
+    };
+    let mode = if flags.iter().any(|(c, _)| *c == 'r') {
+        CleanMode::Rules(&operands)
+    } else if !operands.is_empty() {
+        CleanMode::Targets(&operands)
+    } else {
+        CleanMode::All {
+            generator: flags.iter().any(|(c, _)| *c == 'g'),
+        }
+    };
+    clean(graph, mode, clean_options, base, out, err)
 }
 
 /// `-t clean -h`.
