@@ -335,6 +335,11 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         };
         return tools::query(&mut loaded.graph, &mut DiskReader, out, err, &rest);
     }
+    if tool.name == "graph" {
+        let status = tools::graph(&mut loaded.graph, &mut DiskReader, out, err, &rest)?;
+        std::mem::forget(loaded);
+        return Ok(status);
+    }
     if tool.name == "clean" || tool.name == "cleandead" {
         let mode = if tool.name == "cleandead" {
             let log = logs.map(|l| l.build_log).unwrap_or_default();

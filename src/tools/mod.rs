@@ -7,6 +7,7 @@
 mod commands;
 mod compdb;
 mod deps;
+mod graph;
 mod inputs;
 mod query;
 mod rules;
@@ -22,6 +23,7 @@ use crate::graph::{FileId, Graph};
 pub use commands::commands;
 pub use compdb::{compdb, compdb_targets};
 pub use deps::deps;
+pub use graph::graph;
 pub use inputs::{inputs, multi_inputs};
 pub use query::query;
 pub use rules::rules;
