@@ -365,6 +365,10 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         "multi-inputs" => tools::multi_inputs(&mut cx, &rest)?,
         "compdb" => tools::compdb(&mut cx, &rest)?,
         "compdb-targets" => tools::compdb_targets(&mut cx, &rest)?,
+        "missingdeps" => {
+            let deps_log = logs.map(|l| l.deps_log).unwrap_or_default();
+            tools::missingdeps(cx.graph, &deps_log, &mut DiskReader, cx.out, cx.err, &rest)?
+        }
         "deps" => {
             let deps_log = logs.map(|l| l.deps_log).unwrap_or_default();
             tools::deps(&mut cx, &deps_log, &crate::build::stat, &rest)?
