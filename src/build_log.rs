@@ -283,6 +283,31 @@ impl BuildLog {
     }
 }
 
+impl BuildLog {
+    /// `-t restat`: sets the recorded mtime of the named outputs (every
+    /// output when none is named; names compared byte for byte) to their
+    /// current mtime (`stat`, 0 when missing), then rewrites the log at
+    /// `path` by way of `PATH.restat` ([tools.restat]).
+    pub fn restat(
+        &mut self,
+        path: &Path,
+        outputs: &[&[u8]],
+        stat: impl Fn(&[u8]) -> i64,
+    ) -> io::Result<()> {
+        for (output, entry) in self.entries.iter_mut() {
+            if outputs.is_empty() || outputs.contains(&output.as_slice()) {
+                entry.mtime = stat(output);
+            }
+        }
+        let bytes = self.compacted_bytes(|_| false);
+        let mut temp: PathBuf = path.as_os_str().to_owned().into();
+        temp.as_mut_os_string().push(".restat");
+        std::fs::write(&temp, bytes)?;
+        std::fs::remove_file(path)?;
+        std::fs::rename(&temp, path)
+    }
+}
+
 /// Append one entry to the log file at `path`, writing the header first if
 /// the file is empty or missing ([log.build.append]).
 pub fn append_entry(path: &Path, output: &[u8], entry: &LogEntry) -> io::Result<()> {

@@ -232,7 +232,10 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     if let Some(tool) = options.tool
         && tool.when == RunAfter::Flags
     {
-        return not_implemented(out, err, tool.name);
+        return match tool.name {
+            "restat" => restat(&options, &rest, out, err),
+            _ => not_implemented(out, err, tool.name),
+        };
     }
 
     let load_options = LoadOptions {
@@ -457,6 +460,60 @@ fn run_clean(
         }
     };
     clean(graph, mode, clean_options, base, out, err)
+}
+
+/// `-t restat [OUTPUTS]`: runs before any manifest is read, so the log is
+/// always `./.ninja_log` (spec: [tools.restat]).
+fn restat(
+    options: &Options,
+    args: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    use crate::build_log::BuildLog;
+    let graph = crate::graph::Graph::new();
+    let mut cx = ToolContext {
+        graph: &graph,
+        out,
+        err,
+        cwd: Vec::new(),
+    };
+    let usage = "usage: ninja -t restat [outputs]\n";
+    let Some((_, outputs)) = cx.options("restat", args, "h", &[], usage)? else {
+        return Ok(1);
+    };
+    let path = std::path::Path::new(crate::build_log::FILE_NAME);
+    let mut log = match BuildLog::load(path) {
+        Ok((Some(log), _)) => log,
+        // Missing, or discarded for its version (deleted without a word).
+        Ok((None, _)) => return Ok(0),
+        Err(e) => {
+            let text = crate::load::io_error_text(&e);
+            writeln!(
+                err,
+                "ninja: error: loading build log {}: {text}",
+                crate::build_log::FILE_NAME
+            )?;
+            return Ok(1);
+        }
+    };
+    let names: Vec<&[u8]> = outputs.iter().map(|o| o.as_bytes()).collect();
+    if let Err(e) = log.restat(path, &names, crate::build::stat) {
+        let text = crate::load::io_error_text(&e);
+        writeln!(err, "ninja: error: failed recompaction: {text}")?;
+        return Ok(1);
+    }
+    // Opening the log for writing recompacts it when it needs it; without
+    // a manifest, an output is dead when it does not exist.
+    if !options.build.dry_run
+        && log.needs_recompaction
+        && let Err(e) = log.write_compacted(path, |p| crate::build::stat(p) == 0)
+    {
+        let text = crate::load::io_error_text(&e);
+        writeln!(err, "ninja: error: failed recompaction: {text}")?;
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 /// `-t clean -h`.
