@@ -388,6 +388,30 @@ mod tests {
         ));
     }
 
+    /// Logs as older ninjas wrote them, entries and all (spec:
+    /// [log.build.old-version]): none is read, each file is deleted.
+    #[test]
+    fn hand_written_old_logs_are_discarded_and_deleted() {
+        let old: [&[u8]; 4] = [
+            // 1.12: v6, rapidhash not yet, same five fields.
+            b"# ninja log v6\n0\t4\t1700000000000000000\tout.o\t7f0e1d2c3b4a5968\n",
+            // 1.10/1.11: v5, mtimes in nanoseconds, MurmurHash64A hashes.
+            b"# ninja log v5\n0\t4\t1700000000000000000\tout.o\t7f0e1d2c3b4a5968\n",
+            // Before 1.3: v4 recorded the whole command.
+            b"# ninja log v4\n0\t4\t1700000000\tout.o\tcc -c in.c -o out.o\n",
+            // No header at all.
+            b"0\t4\t1700000000\tout.o\t7f0e1d2c3b4a5968\n",
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        for bytes in old {
+            assert_eq!(BuildLog::parse(bytes), ReadOutcome::Discard(WARN_TOO_OLD));
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(BuildLog::load(&path).unwrap(), (None, Some(WARN_TOO_OLD)));
+            assert!(!path.exists());
+        }
+    }
+
     #[test]
     fn c_number_parsing() {
         assert_eq!(c_atoi(b" 12x"), 12);

@@ -338,6 +338,10 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         };
         return tools::query(&mut loaded.graph, &mut DiskReader, out, err, &rest);
     }
+    if tool.name == "browse" {
+        // spec: [tools.browse] as a ninja built without browse support.
+        return fatal(out, err, "browse tool not supported on this platform");
+    }
     if tool.name == "graph" {
         let status = tools::graph(&mut loaded.graph, &mut DiskReader, out, err, &rest)?;
         std::mem::forget(loaded);
