@@ -6,7 +6,7 @@
 //! append; when read, the last line for an output wins.
 
 use crate::load::c_atoi;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -38,11 +38,71 @@ pub struct LogEntry {
     pub command_hash: u64,
 }
 
+/// The entries of a log by output path, in ninja's iteration order: the
+/// order in which outputs were first recorded (an output recorded again
+/// keeps its place); removing an entry moves the last one into its place
+/// (ninja's hash map keeps its values in one array and fills holes so).
+/// `-t cleandead`, `-t restat` and recompaction visit entries in this
+/// order (spec: [log.build.order]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entries {
+    list: Vec<(Vec<u8>, LogEntry)>,
+    index: HashMap<Vec<u8>, usize>,
+}
+
+impl Entries {
+    pub fn get(&self, output: &[u8]) -> Option<&LogEntry> {
+        self.index.get(output).map(|&i| &self.list[i].1)
+    }
+
+    /// Sets the entry of `output`, appending it when it is new.
+    pub fn insert(&mut self, output: Vec<u8>, entry: LogEntry) {
+        match self.index.get(&output) {
+            Some(&i) => self.list[i].1 = entry,
+            None => {
+                self.index.insert(output.clone(), self.list.len());
+                self.list.push((output, entry));
+            }
+        }
+    }
+
+    /// Removes the entry of `output`; the last entry takes its place.
+    pub fn remove(&mut self, output: &[u8]) {
+        let Some(i) = self.index.remove(output) else {
+            return;
+        };
+        self.list.swap_remove(i);
+        if let Some((moved, _)) = self.list.get(i) {
+            self.index.insert(moved.clone(), i);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.list.iter().map(|(k, _)| k)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &LogEntry)> {
+        self.list.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Vec<u8>, &mut LogEntry)> {
+        self.list.iter_mut().map(|(k, v)| (&*k, v))
+    }
+}
+
 /// A loaded build log: output path → last entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BuildLog {
     /// Entries by output path (bytes, exactly as logged).
-    pub entries: BTreeMap<Vec<u8>, LogEntry>,
+    pub entries: Entries,
     /// Entry lines read (including superseded ones).
     pub total_entries: usize,
     /// Whether ninja would rewrite the log before the next build.
@@ -256,7 +316,7 @@ impl BuildLog {
     /// output for which `is_dead` is false ([log.build.recompact]).
     pub fn compacted_bytes(&self, mut is_dead: impl FnMut(&[u8]) -> bool) -> Vec<u8> {
         let mut out = header();
-        for (output, entry) in &self.entries {
+        for (output, entry) in self.entries.iter() {
             if !is_dead(output) {
                 out.extend(format_entry(output, entry));
             }
@@ -272,10 +332,22 @@ impl BuildLog {
         path: &Path,
         mut is_dead: impl FnMut(&[u8]) -> bool,
     ) -> io::Result<()> {
-        self.entries.retain(|output, _| !is_dead(output));
+        // The file is written in iteration order without the dead
+        // entries, which are then removed one by one.
+        let dead: Vec<Vec<u8>> = self
+            .entries
+            .keys()
+            .filter(|o| is_dead(o))
+            .cloned()
+            .collect();
+        let dead_set: std::collections::HashSet<&[u8]> =
+            dead.iter().map(|d| d.as_slice()).collect();
+        let bytes = self.compacted_bytes(|o| dead_set.contains(o));
+        for output in &dead {
+            self.entries.remove(output);
+        }
         self.total_entries = self.entries.len();
         self.needs_recompaction = false;
-        let bytes = self.compacted_bytes(|_| false);
         let mut temp: PathBuf = path.as_os_str().to_owned().into();
         temp.as_mut_os_string().push(".recompact");
         std::fs::write(&temp, bytes)?;
