@@ -26,6 +26,12 @@ const DECLARABLE: &[&str] = &[
     "gone", "f0.d",
 ];
 
+/// Paths a build log may record: outputs of an older manifest, possibly
+/// files that are not outputs now.
+const LOGGABLE: &[&str] = &[
+    "f0", "f1", "f3", "sub/f1", "alias/f0", "outlink", "keep", "src",
+];
+
 #[derive(Clone, Debug)]
 enum Kind {
     Absent,
@@ -83,6 +89,8 @@ enum Mode {
     All(bool),
     Targets(Vec<usize>),
     Rules(Vec<usize>),
+    /// `-t cleandead` with a build log naming these paths.
+    Dead(Vec<usize>),
 }
 
 fn mode() -> impl Strategy<Value = Mode> {
@@ -90,6 +98,7 @@ fn mode() -> impl Strategy<Value = Mode> {
         any::<bool>().prop_map(Mode::All),
         prop::collection::vec(0..DECLARABLE.len() + 1, 1..4).prop_map(Mode::Targets),
         prop::collection::vec(0..5usize, 1..3).prop_map(Mode::Rules),
+        prop::collection::vec(0..LOGGABLE.len(), 0..6).prop_map(Mode::Dead),
     ]
 }
 
@@ -209,11 +218,27 @@ proptest! {
         let root = dir.path().canonicalize().unwrap();
         build_tree(&root, &kinds);
         let tree = root.join("tree");
-        let (text, declared) = manifest(&edges);
+        let (text, mut declared) = manifest(&edges);
         let mut reader = MemoryReader::new(&[("build.ninja", &text)]);
         let Ok(mut loaded) = load(&mut reader, b"build.ninja", &LoadOptions::default()) else {
             return Ok(());
         };
+        // For cleandead, the recorded outputs the graph no longer mentions
+        // are removable too.
+        let mut log = n2ref::build_log::BuildLog::default();
+        if let Mode::Dead(paths) = &mode {
+            for &i in paths {
+                let path = LOGGABLE[i];
+                log.record(path.as_bytes(), Default::default());
+                let graph = &loaded.graph;
+                let live = graph.lookup_file(path.as_bytes()).is_some_and(|f| {
+                    graph.files[f].in_edge.is_some() || !graph.files[f].out_edges.is_empty()
+                });
+                if !live {
+                    declared.insert(path);
+                }
+            }
+        }
         // Where each declared path's directory entry really is (its
         // parent resolved, the last component not).
         let allowed: BTreeSet<PathBuf> = declared
@@ -242,6 +267,7 @@ proptest! {
                     .collect();
                 CleanMode::Rules(&names)
             }
+            Mode::Dead(_) => CleanMode::Dead(&log),
         };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let options = CleanOptions { dry_run, verbose };
