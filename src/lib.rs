@@ -22,6 +22,7 @@ pub mod expand;
 pub mod graph;
 pub mod hash;
 pub mod load;
+pub mod msvc_deps;
 pub mod parse;
 pub mod print;
 pub mod scope;
