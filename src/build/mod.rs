@@ -20,10 +20,12 @@ mod process;
 mod run;
 mod scan;
 mod status;
+mod step_log;
 
 pub use interrupt::{INTERRUPTED_EXIT, INTERRUPTED_MESSAGE, Interrupt};
 pub use logs::{LOCK_FILE_NAME, Logs, OpenMode, deps_entry_is_live};
 pub use scan::Scan;
+pub use step_log::StepLog;
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -64,6 +66,8 @@ pub struct Config {
     pub keep_rsp: bool,
     /// Set to stop the build early (signals, watch mode).
     pub interrupt: Interrupt,
+    /// Records each finished step (watch mode); disabled by default.
+    pub steps: StepLog,
 }
 
 impl Default for Config {
@@ -77,6 +81,7 @@ impl Default for Config {
             keep_depfile: false,
             keep_rsp: false,
             interrupt: Interrupt::default(),
+            steps: StepLog::default(),
         }
     }
 }

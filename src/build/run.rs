@@ -261,6 +261,7 @@ pub(super) fn run_phase(
 
         // Report.
         status.finished += 1;
+        config.steps.record(edge, code == 0);
         let console = e.pool == CONSOLE_POOL;
         if console {
             status.set_console_locked(false)?;
