@@ -426,6 +426,10 @@ fn run_with(
 }
 
 /// What loading the manifest for a build or a tool gave.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per load; boxing the graph buys nothing"
+)]
 enum Loading {
     Ready(crate::load::Loaded),
     /// Stop with this status; the manifest files read so far.

@@ -5,10 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use crate::graph::EdgeId;
 
+/// Finished steps: the edge, and whether it succeeded.
+type Finished = Vec<(EdgeId, bool)>;
+
 /// A shared list of finished steps; disabled (records nothing) by default.
 /// Clones share one list.
 #[derive(Clone, Debug, Default)]
-pub struct StepLog(Option<Arc<Mutex<Vec<(EdgeId, bool)>>>>);
+pub struct StepLog(Option<Arc<Mutex<Finished>>>);
 
 impl StepLog {
     /// A log that records.

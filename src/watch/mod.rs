@@ -77,6 +77,10 @@ impl Default for Options {
 }
 
 /// What loading the manifest gave.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per load; boxing the graph buys nothing"
+)]
 pub enum Load {
     /// The graph and the targets to build.
     Ready {
@@ -454,17 +458,17 @@ impl Session<'_> {
                     Err(RecvTimeoutError::Disconnected) => {}
                 }
                 // spec: [watch.restart]
-                if self.options.restart && !restarting && self.quiet() {
-                    if let Some(changes) = self.settle(&mut quiet_err)? {
-                        restarting = true;
-                        self.settled = Some(changes);
-                        config.interrupt.trigger();
-                    }
+                if self.options.restart
+                    && !restarting
+                    && self.quiet()
+                    && let Some(changes) = self.settle(&mut quiet_err)?
+                {
+                    restarting = true;
+                    self.settled = Some(changes);
+                    config.interrupt.trigger();
                 }
             }
-            handle
-                .join()
-                .unwrap_or_else(|_| Ok((BuildResult::Failed, 1)))
+            handle.join().unwrap_or(Ok((BuildResult::Failed, 1)))
         });
         let (result, status) = result?;
         let mut steps = Vec::new();
@@ -491,3 +495,6 @@ impl Session<'_> {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests;
