@@ -9,7 +9,8 @@
 //! has come for the quiet period, the candidate files are stat-ed, and
 //! only those whose state differs from when they were last seen count as
 //! changes. A change to a manifest reloads the graph; any other change
-//! starts a build if, by ninja's usual rules, something is dirty.
+//! starts a build, whose own scan decides, by ninja's usual rules, what is
+//! dirty (a build with nothing to do prints nothing).
 
 mod backend;
 mod events;
@@ -31,7 +32,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use crate::build::{Config, Ended, INTERRUPTED_EXIT, Interrupt, StepLog, Verbosity};
+use crate::build::{Config, Ended, INTERRUPTED_EXIT, StepLog};
 use crate::graph::{FileId, Graph};
 use events::Result as BuildResult;
 use set::Hit;
@@ -235,15 +236,13 @@ impl Session<'_> {
             };
             self.sources = collect_sources(&graph, &targets, &manifests, manifest_node);
             self.refresh(err)?;
-            let mut must_build = std::mem::take(&mut first);
+            let mut quiet = !std::mem::take(&mut first);
             loop {
-                if must_build || self.is_dirty(&mut graph, &targets) {
-                    let ended = self.build(&mut graph, &targets, out, err)?;
-                    if let Some(status) = ended {
-                        return Ok(status);
-                    }
+                let ended = self.build(&mut graph, &targets, quiet, out, err)?;
+                if let Some(status) = ended {
+                    return Ok(status);
                 }
-                must_build = false;
+                quiet = true;
                 // spec: [watch.set]
                 self.sources = collect_sources(&graph, &targets, &manifests, manifest_node);
                 self.refresh(err)?;
@@ -390,34 +389,15 @@ impl Session<'_> {
         }
     }
 
-    /// Whether a build of `targets` has anything to do (a dry run).
-    fn is_dirty(&self, graph: &mut Graph, targets: &[FileId]) -> bool {
-        let config = Config {
-            dry_run: true,
-            explain: false,
-            verbosity: Verbosity::NoStatusUpdate,
-            interrupt: Interrupt::default(),
-            steps: StepLog::default(),
-            ..self.config.clone()
-        };
-        let mut total = 0;
-        let ended = crate::build::run(
-            graph,
-            targets,
-            &config,
-            &mut total,
-            &mut io::sink(),
-            &mut io::sink(),
-        );
-        !matches!(ended, Ok(Ended::UpToDate))
-    }
-
     /// Runs one build on a thread of its own while watching for changes;
     /// `Some(status)` when the user interrupted it and the session ends.
+    /// `quiet`: a build with nothing to do prints nothing (spec:
+    /// [watch.debounce]).
     fn build(
         &mut self,
         graph: &mut Graph,
         targets: &[FileId],
+        quiet: bool,
         out: &mut (dyn Write + Send),
         err: &mut (dyn Write + Send),
     ) -> io::Result<Option<i32>> {
@@ -446,6 +426,9 @@ impl Session<'_> {
                         }
                         Ended::Stopped { .. } => BuildResult::Failed,
                     };
+                    if quiet && result == BuildResult::UpToDate {
+                        return Ok((result, 0));
+                    }
                     let status = crate::build::report(ended, config, out, err)?;
                     out.flush()?;
                     Ok((result, status))

@@ -180,7 +180,14 @@ pub struct WatchSet {
     generation: u64,
     dirs: HashMap<PathBuf, Dir>,
     files: HashMap<PathBuf, Watched>,
+    /// Where each source directory was found (see [`locate`]), kept across
+    /// refreshes while the directory exists and its watch is alive.
+    located: HashMap<PathBuf, Located>,
 }
+
+/// The nearest existing ancestor of a directory, and the missing
+/// components below it, deepest first.
+type Located = (PathBuf, Vec<OsString>);
 
 /// A path in an event, sorted out.
 #[derive(Debug, PartialEq, Eq)]
@@ -199,6 +206,7 @@ impl WatchSet {
             generation: 0,
             dirs: HashMap::new(),
             files: HashMap::new(),
+            located: HashMap::new(),
         }
     }
 
@@ -215,7 +223,9 @@ impl WatchSet {
     pub fn refresh(&mut self, sources: &[Source], backend: &mut dyn Backend) -> Refresh {
         self.generation += 1;
         let generation = self.generation;
-        let mut located: HashMap<PathBuf, (PathBuf, Vec<OsString>)> = HashMap::new();
+        // Directories that were missing may exist now.
+        self.located.retain(|_, (_, missing)| missing.is_empty());
+        let mut located = std::mem::take(&mut self.located);
         for source in sources {
             let path = self.cwd.join(bytes_to_path(&source.path));
             let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
@@ -240,6 +250,7 @@ impl WatchSet {
             });
             d.generation = generation;
         }
+        self.located = located;
         let mut report = Refresh {
             generation,
             ..Refresh::default()
@@ -328,6 +339,7 @@ impl WatchSet {
         if let Some(d) = self.dirs.get_mut(dir) {
             d.live = false;
         }
+        self.located.retain(|_, (found, _)| !found.starts_with(dir));
         self.files
             .keys()
             .filter(|k| k.parent() == Some(dir))
@@ -354,14 +366,17 @@ impl WatchSet {
     }
 }
 
-/// The nearest existing ancestor of `dir` (canonical), and the missing
-/// components below it, deepest first.
-fn locate(dir: &Path) -> (PathBuf, Vec<OsString>) {
+/// The nearest existing ancestor of the absolute directory `dir`, and the
+/// missing components below it, deepest first. On macOS the ancestor is
+/// canonical (FSEvents reports paths with symbolic links resolved);
+/// elsewhere it is `dir` with `.` and `..` resolved lexically, as the
+/// backends report paths under the one they were given.
+fn locate(dir: &Path) -> Located {
     let mut missing = Vec::new();
     let mut at = dir;
     loop {
-        if let Ok(canonical) = std::fs::canonicalize(at) {
-            return (canonical, missing);
+        if let Some(found) = existing(at) {
+            return (found, missing);
         }
         match (at.parent(), at.file_name()) {
             (Some(parent), Some(name)) => {
@@ -371,6 +386,30 @@ fn locate(dir: &Path) -> (PathBuf, Vec<OsString>) {
             _ => return (at.to_path_buf(), missing),
         }
     }
+}
+
+#[cfg(target_os = "macos")]
+fn existing(dir: &Path) -> Option<PathBuf> {
+    std::fs::canonicalize(dir).ok()
+}
+
+#[cfg(not(target_os = "macos"))]
+fn existing(dir: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+        return None;
+    }
+    let mut clean = PathBuf::new();
+    for part in dir.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                clean.pop();
+            }
+            other => clean.push(other),
+        }
+    }
+    Some(clean)
 }
 
 /// What a file looks like to the dirty check: its modification time in
