@@ -479,5 +479,6 @@ impl Session<'_> {
     }
 }
 
-#[cfg(test)]
+// The session test's rule is a POSIX `cp`.
+#[cfg(all(test, unix))]
 mod tests;
