@@ -231,18 +231,28 @@ impl WatchSet {
             let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
                 continue;
             };
-            let (dir, missing) = located
-                .entry(parent.to_path_buf())
-                .or_insert_with(|| locate(parent))
-                .clone();
+            let mut seen = None;
+            let (dir, missing) = match located.get(parent) {
+                Some(found) => found.clone(),
+                None => {
+                    // A file that exists says its directory does: one stat
+                    // for both, which is also the file's baseline.
+                    let found = match lexical_if_exists(&path, source.kind, &mut seen) {
+                        Some(dir) => (dir, Vec::new()),
+                        None => locate(parent),
+                    };
+                    located.insert(parent.to_path_buf(), found.clone());
+                    found
+                }
+            };
             let mut key = dir.clone();
             key.extend(missing.iter().rev());
             key.push(name);
-            self.note(key, &source.path, source.kind, generation);
+            self.note(key, &source.path, source.kind, generation, seen);
             if let Some(first_missing) = missing.last() {
                 let marker = dir.join(first_missing);
                 let display = self.display(&marker);
-                self.note(marker, &display, Kind::MissingDir, generation);
+                self.note(marker, &display, Kind::MissingDir, generation, None);
             }
             let d = self.dirs.entry(dir).or_insert(Dir {
                 generation,
@@ -296,11 +306,19 @@ impl WatchSet {
         report
     }
 
-    fn note(&mut self, key: PathBuf, display: &[u8], kind: Kind, generation: u64) {
+    /// Adds or renews a watched file; `seen` is its state if already known.
+    fn note(
+        &mut self,
+        key: PathBuf,
+        display: &[u8],
+        kind: Kind,
+        generation: u64,
+        seen: Option<i64>,
+    ) {
         let w = self.files.entry(key).or_insert_with_key(|key| Watched {
             display: display.to_vec(),
             kind,
-            seen: look(key, kind),
+            seen: seen.unwrap_or_else(|| look(key, kind)),
             generation,
         });
         w.generation = generation;
@@ -388,6 +406,24 @@ fn locate(dir: &Path) -> Located {
     }
 }
 
+/// When the file `path` exists: its directory, resolved lexically, and its
+/// state in `seen`. Always `None` on macOS, where directories are
+/// canonicalised instead.
+#[cfg(not(target_os = "macos"))]
+fn lexical_if_exists(path: &Path, kind: Kind, seen: &mut Option<i64>) -> Option<PathBuf> {
+    let state = look(path, kind);
+    *seen = Some(state);
+    if state == 0 {
+        return None;
+    }
+    lexical(path.parent()?)
+}
+
+#[cfg(target_os = "macos")]
+fn lexical_if_exists(_: &Path, _: Kind, _: &mut Option<i64>) -> Option<PathBuf> {
+    None
+}
+
 #[cfg(target_os = "macos")]
 fn existing(dir: &Path) -> Option<PathBuf> {
     std::fs::canonicalize(dir).ok()
@@ -395,10 +431,16 @@ fn existing(dir: &Path) -> Option<PathBuf> {
 
 #[cfg(not(target_os = "macos"))]
 fn existing(dir: &Path) -> Option<PathBuf> {
-    use std::path::Component;
     if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
         return None;
     }
+    lexical(dir)
+}
+
+/// `dir` with `.` and `..` resolved without looking at the file system.
+#[cfg(not(target_os = "macos"))]
+fn lexical(dir: &Path) -> Option<PathBuf> {
+    use std::path::Component;
     let mut clean = PathBuf::new();
     for part in dir.components() {
         match part {
