@@ -39,10 +39,14 @@ struct Session {
 
 impl Session {
     /// Writes `manifest` (after the prelude) and `files`, then starts
-    /// `n2ref build --watch` with `args` and waits until it watches.
+    /// `n2ref build --watch` with `args`.
     fn start(manifest: &str, files: &[(&str, &str)], args: &[&str]) -> Session {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("build.ninja"), format!("{PRELUDE}{manifest}")).unwrap();
+        fs::write(
+            dir.path().join("build.ninja"),
+            format!("{PRELUDE}{manifest}"),
+        )
+        .unwrap();
         for (path, text) in files {
             write(&dir.path().join(path), text);
         }
@@ -92,7 +96,10 @@ impl Session {
                 }
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("n2ref exited ({status}) waiting for {what}; events: {:#?}", self.seen);
+                panic!(
+                    "n2ref exited ({status}) waiting for {what}; events: {:#?}",
+                    self.seen
+                );
             }
             assert!(
                 Instant::now() < deadline,
@@ -203,7 +210,10 @@ fn edit_a_source() {
 #[test]
 fn touch_without_change_starts_no_build() {
     let mut s = two();
-    let a = fs::File::options().write(true).open(s.path("src/a.c")).unwrap();
+    let a = fs::File::options()
+        .write(true)
+        .open(s.path("src/a.c"))
+        .unwrap();
     let mtime = a.metadata().unwrap().modified().unwrap();
     a.set_modified(mtime).unwrap();
     drop(a);
@@ -275,7 +285,10 @@ build out/b.o: cc src/b.c
     let mut s = Session::start(manifest, &files, &[]);
     let (end, _) = s.build(1);
     assert_eq!(steps(&end), ["out/a.o", "out/b.o"]);
-    assert!(!s.path("out/a.o.d").exists(), "deps = gcc removes the depfile");
+    assert!(
+        !s.path("out/a.o.d").exists(),
+        "deps = gcc removes the depfile"
+    );
     s.ran();
     s.write("inc/h.h", "h2\n");
     let (end, events) = s.build(2);
@@ -293,7 +306,10 @@ fn mkdir_p_of_a_new_nested_source_dir() {
     assert_eq!(steps(&end), Vec::<String>::new());
     s.write("src/new/deep/n.c", "n\n");
     let (end, events) = s.build(2);
-    assert!(changes(&events).contains(&"src/new/deep/n.c".to_string()), "{events:#?}");
+    assert!(
+        changes(&events).contains(&"src/new/deep/n.c".to_string()),
+        "{events:#?}"
+    );
     assert_eq!(end["result"], "succeeded");
     assert_eq!(steps(&end), ["out/n.o"]);
     assert_eq!(s.ran(), ["out/n.o"]);
@@ -332,7 +348,10 @@ fn deleting_and_recreating_a_watched_dir() {
     assert_eq!(end["result"], "failed", "sub/s.c is missing");
     s.write("sub/s.c", "s2\n");
     let (end, events) = s.build(3);
-    assert!(changes(&events).contains(&"sub/s.c".to_string()), "{events:#?}");
+    assert!(
+        changes(&events).contains(&"sub/s.c".to_string()),
+        "{events:#?}"
+    );
     assert_eq!(steps(&end), ["out/s.o"]);
     assert_eq!(s.ran(), ["out/s.o"]);
     // The new directory is watched.
@@ -347,7 +366,11 @@ fn a_rule_writing_into_the_source_tree_does_not_loop() {
         "{TWO}rule gen\n  command = cat $in > $out && echo $out >> ran.txt\n\
          build src/gen.c: gen src/gen.in\nbuild out/gen.o: cc src/gen.c\n"
     );
-    let files = [("src/a.c", "a\n"), ("src/b.c", "b\n"), ("src/gen.in", "g\n")];
+    let files = [
+        ("src/a.c", "a\n"),
+        ("src/b.c", "b\n"),
+        ("src/gen.in", "g\n"),
+    ];
     let mut s = Session::start(&manifest, &files, &[]);
     s.build(1);
     s.ran();
@@ -375,7 +398,9 @@ fn slow(args: &[&str]) -> Session {
     s.build(1);
     s.ran();
     s.write("src/a.c", "a2\n");
-    s.until("build 2 to start", |e| e["event"] == "build_start" && e["build"] == 2);
+    s.until("build 2 to start", |e| {
+        e["event"] == "build_start" && e["build"] == 2
+    });
     std::thread::sleep(Duration::from_millis(100));
     s.write("src/b.c", "b2\n");
     s
@@ -417,7 +442,10 @@ fn a_burst_of_writes_builds_once() {
         manifest.push_str(&format!("build out/{i}.o: cc src/{i}.c\n"));
         files.push((format!("src/{i}.c"), format!("{i}\n")));
     }
-    let files: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
     let mut s = Session::start(&manifest, &files, &["--debounce", "100"]);
     s.build(1);
     s.ran();
@@ -428,14 +456,22 @@ fn a_burst_of_writes_builds_once() {
         }
     }
     let (end, events) = s.build(2);
-    assert_eq!(events.iter().filter(|e| e["event"] == "build_start").count(), 1);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["event"] == "build_start")
+            .count(),
+        1
+    );
     let want: Vec<String> = (0..10).map(|i| format!("out/{i}.o")).collect();
     assert_eq!(steps(&end), sorted(want.clone()));
     assert_eq!(sorted(s.ran()), sorted(want));
     // And nothing after it.
     std::thread::sleep(Duration::from_millis(250));
     assert!(
-        !fs::read_to_string(&s.events).unwrap().contains("\"build\":3"),
+        !fs::read_to_string(&s.events)
+            .unwrap()
+            .contains("\"build\":3"),
         "{:#?}",
         s.seen
     );
