@@ -18,10 +18,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         .map(|a| std::path::Path::new(a).file_name().unwrap_or(a).to_owned())
         .unwrap_or_default();
     if program == "ninja" || program == "ninja.exe" {
-        return run_build(&args[1..]);
+        return run_build(&args[1..], crate::ninja_cli::Flavor::Ninja);
     }
     match args.get(1).and_then(|a| a.to_str()) {
-        Some("build") => run_build(&args[2..]),
+        Some("build") => run_build(&args[2..], crate::ninja_cli::Flavor::N2ref),
         Some("check") => crate::check::cli_main(&args[1..]),
         Some("audit") => crate::audit::cli_main(&args[1..]),
         Some("conformance") => crate::conformance::cli::main(&args[2..]),
@@ -36,10 +36,10 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     }
 }
 
-fn run_build(args: &[OsString]) -> ExitCode {
+fn run_build(args: &[OsString], flavor: crate::ninja_cli::Flavor) -> ExitCode {
     let args: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    ExitCode::from(crate::ninja_cli::run(&args) as u8)
+    ExitCode::from(crate::ninja_cli::run(&args, flavor) as u8)
 }

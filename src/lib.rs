@@ -30,6 +30,7 @@ pub mod shell_escape;
 pub mod source;
 #[cfg(test)]
 mod test_support;
+pub mod watch;
 pub mod work;
 
 /// A manifest path (bytes) as an OS path.

@@ -101,6 +101,27 @@ const LONG_OPTIONS: &[LongOpt] = &[
     ("quiet", false, None),
 ];
 
+/// `n2ref build` also takes watch mode's options (ninja has none of them).
+const N2REF_LONG_OPTIONS: &[LongOpt] = &[
+    ("help", false, Some('h')),
+    ("version", false, None),
+    ("verbose", false, Some('v')),
+    ("quiet", false, None),
+    ("watch", false, None),
+    ("watch-restart", false, None),
+    ("watch-poll", true, None),
+    ("watch-events", true, None),
+    ("debounce", true, None),
+];
+
+/// Which command line: the binary invoked as `ninja` takes exactly ninja's
+/// options; `n2ref build` adds watch mode's (spec/watch.md).
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub enum Flavor {
+    Ninja,
+    N2ref,
+}
+
 /// Parsed top-level flags.
 struct Options {
     input_file: String,
@@ -111,6 +132,8 @@ struct Options {
     /// `-j` or `-n` given: MAKEFLAGS's jobserver is not used.
     no_jobserver: bool,
     build: crate::build::Config,
+    /// `--watch` and its settings (`n2ref build` only).
+    watch: Option<crate::watch::Options>,
 }
 
 /// Stack for the thread that runs ninja's command line: the build's
@@ -118,30 +141,39 @@ struct Options {
 const BUILD_STACK_BYTES: usize = 1 << 30;
 
 /// Runs ninja's command line; returns the exit status.
-pub fn run(args: &[String]) -> i32 {
+pub fn run(args: &[String], flavor: Flavor) -> i32 {
     let owned = args.to_vec();
     let thread = std::thread::Builder::new()
         .name("ninja".into())
         .stack_size(BUILD_STACK_BYTES)
-        .spawn(move || run_on_this_thread(&owned));
+        .spawn(move || run_on_this_thread(&owned, flavor));
     match thread {
         Ok(handle) => handle.join().unwrap_or(1),
-        Err(_) => run_on_this_thread(args),
+        Err(_) => run_on_this_thread(args, flavor),
     }
 }
 
 /// [`run`] without a thread of its own.
-pub fn run_on_this_thread(args: &[String]) -> i32 {
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+pub fn run_on_this_thread(args: &[String], flavor: Flavor) -> i32 {
+    // Not locked: watch mode builds on another thread.
+    let mut out = io::BufWriter::new(io::stdout());
     let mut err = io::stderr();
-    let status = run_with(args, &mut out, &mut err).unwrap_or(1);
+    let status = run_with(args, flavor, &mut out, &mut err).unwrap_or(1);
     let _ = out.flush();
     status
 }
 
-fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Result<i32> {
-    let (opts, rest) = getopt("ninja", args, "d:f:j:k:l:nt:vw:C:h", LONG_OPTIONS, |o| {
+fn run_with(
+    args: &[String],
+    flavor: Flavor,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    let longs = match flavor {
+        Flavor::Ninja => LONG_OPTIONS,
+        Flavor::N2ref => N2REF_LONG_OPTIONS,
+    };
+    let (opts, rest) = getopt("ninja", args, "d:f:j:k:l:nt:vw:C:h", longs, |o| {
         matches!(o, Opt::Flag('t', _))
     });
     let mut options = Options {
@@ -152,10 +184,17 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         phony_cycle_err: false,
         no_jobserver: false,
         build: crate::build::Config::default(),
+        watch: None,
     };
     options.build.read_environment();
+    let mut watch = crate::watch::Options::default();
+    let mut watch_flags: Vec<&str> = Vec::new();
     for opt in opts {
         match opt {
+            Opt::Flag('d', Some(mode)) if mode == "watch" && flavor == Flavor::N2ref => {
+                watch.debug = true;
+                watch_flags.push("-d watch");
+            }
             Opt::Flag('d', Some(mode)) => {
                 if !debug_enable(&mode, out, err)? {
                     return Ok(1);
@@ -211,6 +250,34 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
                 None => return Ok(1),
             },
             Opt::Flag('C', Some(dir)) => options.working_dir = Some(dir),
+            Opt::Long("watch", _) => options.watch = Some(crate::watch::Options::default()),
+            Opt::Long("watch-restart", _) => {
+                watch.restart = true;
+                watch_flags.push("--watch-restart");
+            }
+            Opt::Long("debounce", Some(ms)) => match parse_millis(&ms) {
+                Some(d) => {
+                    watch.debounce = d;
+                    watch_flags.push("--debounce");
+                }
+                None => return fatal(out, err, &format!("invalid --debounce parameter: '{ms}'")),
+            },
+            Opt::Long("watch-poll", Some(ms)) => match parse_millis(&ms) {
+                Some(d) if !d.is_zero() => {
+                    watch.poll = Some(d);
+                    watch_flags.push("--watch-poll");
+                }
+                _ => return fatal(out, err, &format!("invalid --watch-poll parameter: '{ms}'")),
+            },
+            Opt::Long("watch-events", Some(file)) => {
+                // Relative to where n2ref was started, not to `-C DIR`.
+                let path = std::path::PathBuf::from(file);
+                watch.events_file = Some(match std::env::current_dir() {
+                    Ok(cwd) => cwd.join(path),
+                    Err(_) => path,
+                });
+                watch_flags.push("--watch-events");
+            }
             Opt::Long("version", _) => {
                 writeln!(out, "{NINJA_VERSION}")?;
                 return Ok(0);
@@ -225,6 +292,15 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
                 return Ok(1);
             }
         }
+    }
+
+    if options.watch.is_some() {
+        options.watch = Some(watch);
+    } else if let Some(flag) = watch_flags.first() {
+        return fatal(out, err, &format!("{flag} needs --watch"));
+    }
+    if options.watch.is_some() && options.tool.is_some() {
+        return fatal(out, err, "--watch cannot be used with -t");
     }
 
     if let Some(dir) = &options.working_dir {
@@ -248,60 +324,33 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         };
     }
 
-    let load_options = LoadOptions {
-        keep_sources: false,
-        phony_cycle_err: options.phony_cycle_err,
-    };
-    // The status line's total carries over from manifest rebuilds.
     let mut total = 0;
-    let mut cycle = 0;
-    let mut loaded = loop {
-        cycle += 1;
-        if cycle > REGEN_CYCLE_LIMIT {
-            out.flush()?;
-            writeln!(
-                err,
-                "ninja: error: manifest '{}' still dirty after {REGEN_CYCLE_LIMIT} tries, perhaps system time is not set",
-                options.input_file
-            )?;
-            return Ok(1);
-        }
-        let mut loaded = match load(
-            &mut DiskReader,
-            options.input_file.as_bytes(),
-            &load_options,
-        ) {
-            Ok(l) => l,
-            Err((e, partial)) => {
-                print_warnings(err, &partial.warnings)?;
-                out.flush()?;
-                let prefix: &[u8] = match e.severity {
-                    Severity::Error => b"ninja: error: ",
-                    Severity::Fatal => b"ninja: fatal: ",
-                };
-                err.write_all(prefix)?;
-                err.write_all(&e.ninja_text)?;
-                err.write_all(b"\n")?;
-                return Ok(1);
-            }
+    if let Some(watch) = &options.watch {
+        out.flush()?;
+        let mut loader = |total: &mut usize, out: &mut dyn Write, err: &mut dyn Write| {
+            load_for_watch(&options, &rest, total, out, err)
         };
-        print_warnings(err, &loaded.warnings)?;
-        if options.tool.is_some() {
-            break loaded;
-        }
-        match rebuild_manifest(&mut loaded.graph, &options, &mut total, out, err)? {
-            Regen::Reload => continue,
-            Regen::Exit(status) => return Ok(status),
-            Regen::Build => {}
-        }
+        return crate::watch::run(
+            watch,
+            &options.build,
+            &mut loader,
+            &mut io::stdout(),
+            &mut io::stderr(),
+        );
+    }
+    let mut loaded = match load_for_build(&options, &mut total, out, err)? {
+        Loading::Ready(loaded) => loaded,
+        Loading::Exit(status, _) => return Ok(status),
+    };
+    if options.tool.is_none() {
         let status = run_build(&mut loaded.graph, &options, &rest, &mut total, out, err)?;
         // ninja exits without freeing the graph; so do we (it can be large).
         std::mem::forget(loaded);
         return Ok(status);
-    };
+    }
 
     let Some(tool) = options.tool else {
-        unreachable!("builds return from the loop above");
+        unreachable!("builds return above");
     };
     if tool.when == RunAfter::Logs
         && !options.build.dry_run
@@ -394,6 +443,129 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     // ninja exits without freeing the graph; so do we (it can be large).
     std::mem::forget(loaded);
     Ok(status)
+}
+
+/// What loading the manifest for a build or a tool gave.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value per load; boxing the graph buys nothing"
+)]
+enum Loading {
+    Ready(crate::load::Loaded),
+    /// Stop with this status; the manifest files read so far.
+    Exit(i32, Vec<Vec<u8>>),
+}
+
+/// Loads the manifest; for a build, first brings the manifest itself up to
+/// date and loads it again as often as that takes.
+fn load_for_build(
+    options: &Options,
+    total: &mut usize,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Loading> {
+    let load_options = LoadOptions {
+        keep_sources: false,
+        phony_cycle_err: options.phony_cycle_err,
+    };
+    // The status line's total carries over from manifest rebuilds.
+    let mut cycle = 0;
+    loop {
+        cycle += 1;
+        if cycle > REGEN_CYCLE_LIMIT {
+            out.flush()?;
+            writeln!(
+                err,
+                "ninja: error: manifest '{}' still dirty after {REGEN_CYCLE_LIMIT} tries, perhaps system time is not set",
+                options.input_file
+            )?;
+            return Ok(Loading::Exit(
+                1,
+                vec![options.input_file.as_bytes().to_vec()],
+            ));
+        }
+        let mut loaded = match load(
+            &mut DiskReader,
+            options.input_file.as_bytes(),
+            &load_options,
+        ) {
+            Ok(l) => l,
+            Err((e, partial)) => {
+                print_warnings(err, &partial.warnings)?;
+                out.flush()?;
+                let prefix: &[u8] = match e.severity {
+                    Severity::Error => b"ninja: error: ",
+                    Severity::Fatal => b"ninja: fatal: ",
+                };
+                err.write_all(prefix)?;
+                err.write_all(&e.ninja_text)?;
+                err.write_all(b"\n")?;
+                let mut manifests = manifest_names(&partial);
+                if manifests.is_empty() {
+                    manifests.push(options.input_file.as_bytes().to_vec());
+                }
+                return Ok(Loading::Exit(1, manifests));
+            }
+        };
+        print_warnings(err, &loaded.warnings)?;
+        if options.tool.is_some() {
+            return Ok(Loading::Ready(loaded));
+        }
+        match rebuild_manifest(&mut loaded.graph, options, total, out, err)? {
+            Regen::Reload => continue,
+            Regen::Exit(status) => return Ok(Loading::Exit(status, manifest_names(&loaded))),
+            Regen::Build => return Ok(Loading::Ready(loaded)),
+        }
+    }
+}
+
+/// The manifest files a load read, as the loader names them.
+fn manifest_names(loaded: &crate::load::Loaded) -> Vec<Vec<u8>> {
+    loaded.sources.iter().map(|(_, f)| f.name.clone()).collect()
+}
+
+/// [`load_for_build`] for watch mode: also resolves the targets.
+fn load_for_watch(
+    options: &Options,
+    args: &[String],
+    total: &mut usize,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<crate::watch::Load> {
+    use crate::watch::Load;
+    let loaded = match load_for_build(options, total, out, err)? {
+        Loading::Ready(loaded) => loaded,
+        Loading::Exit(_, manifests) => return Ok(Load::Failed { manifests }),
+    };
+    let manifests = manifest_names(&loaded);
+    let targets = match tools::collect_targets(&loaded.graph, args) {
+        Ok(t) => t,
+        Err(message) => {
+            out.flush()?;
+            writeln!(err, "ninja: error: {message}")?;
+            return Ok(Load::Failed { manifests });
+        }
+    };
+    let mut path = options.input_file.as_bytes().to_vec();
+    crate::canon::canonicalize(&mut path);
+    let manifest_node = loaded
+        .graph
+        .lookup_file(&path)
+        .filter(|&f| loaded.graph.files[f].in_edge.is_some());
+    Ok(Load::Ready {
+        graph: loaded.graph,
+        targets,
+        manifests,
+        manifest_node,
+    })
+}
+
+/// A count of milliseconds (`--debounce`, `--watch-poll`).
+fn parse_millis(text: &str) -> Option<std::time::Duration> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().map(std::time::Duration::from_millis)
 }
 
 /// `FILE^` for a file without out edges names, as in ninja, the first

@@ -25,6 +25,7 @@ mod run;
 mod scan;
 mod status;
 mod status_format;
+mod step_log;
 mod terminal;
 
 pub use interrupt::{INTERRUPTED_EXIT, INTERRUPTED_MESSAGE, Interrupt};
@@ -34,6 +35,7 @@ pub use status_format::{
     DEFAULT_STATUS_FORMAT, Estimate, SlidingRate, Snapshot, UnknownPlaceholder, format_status,
     predicted_fraction,
 };
+pub use step_log::StepLog;
 pub use terminal::{TerminalMode, elide_middle};
 
 use std::collections::HashSet;
@@ -85,6 +87,8 @@ pub struct Config {
     /// The GNU make jobserver pool to take job tokens from; when set,
     /// `parallelism` does not apply (spec: [build.jobserver.client]).
     pub jobserver: Option<std::sync::Arc<jobserver::Client>>,
+    /// Records each finished step (watch mode); disabled by default.
+    pub steps: StepLog,
 }
 
 impl Config {
@@ -119,6 +123,7 @@ impl Default for Config {
             terminal: TerminalMode::default(),
             max_load_average: -0.0,
             jobserver: None,
+            steps: StepLog::default(),
         }
     }
 }

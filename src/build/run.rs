@@ -292,6 +292,7 @@ pub(super) fn run_phase(
         let times = (i64::from(outcome.start_ms), i64::from(outcome.end_ms));
         let x = &scan.explanations[edge.index()];
         status.edge_finished(graph, edge, times, x)?;
+        config.steps.record(edge, code == 0);
         if code != 0 {
             status.print_failure(graph, edge, code)?;
         }

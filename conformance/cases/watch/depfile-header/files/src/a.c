@@ -1,0 +1,2 @@
+a
+#include inc/h.h

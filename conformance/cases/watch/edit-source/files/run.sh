@@ -1,0 +1,7 @@
+. ./watch.sh
+start -j1
+built 1
+echo a2 > src/a.c
+built 2
+stop
+show
