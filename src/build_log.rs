@@ -7,7 +7,7 @@
 
 use crate::load::c_atoi;
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The file name, relative to `builddir` (or the working directory).
@@ -284,15 +284,25 @@ impl BuildLog {
 }
 
 /// Append one entry to the log file at `path`, writing the header first if
-/// the file is empty or missing ([log.build.append]).
+/// the file is empty or missing ([log.build.append]), and a newline first
+/// if the file does not end with one ([log.build.append.newline]).
 pub fn append_entry(path: &Path, output: &[u8], entry: &LogEntry) -> io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
+        .read(true)
         .append(true)
         .open(path)?;
     let mut bytes = Vec::new();
     if file.metadata()?.len() == 0 {
         bytes.extend(header());
+    } else {
+        // spec: [log.build.append.newline]
+        let mut last = [0u8];
+        file.seek(SeekFrom::End(-1))?;
+        file.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            bytes.push(b'\n');
+        }
     }
     bytes.extend(format_entry(output, entry));
     file.write_all(&bytes)?;
@@ -408,6 +418,33 @@ mod tests {
         assert_eq!(back.entries, log.entries);
         let dead = loaded(&log.compacted_bytes(|o| o == b"z"));
         assert_eq!(dead.entries.len(), 1);
+    }
+
+    #[test]
+    fn append_ends_a_torn_last_line_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let entry = LogEntry {
+            start_ms: 1,
+            end_ms: 2,
+            mtime: 3,
+            command_hash: 0xab,
+        };
+        // A header or an entry line cut before its newline (a crash while
+        // writing, a full disk) stays a line of its own.
+        for torn in [&b"# ninja log v7"[..], b"# ninja log v7\n0\t1\t2\tx\tab"] {
+            std::fs::write(&path, torn).unwrap();
+            append_entry(&path, b"out", &entry).unwrap();
+            let log = loaded(&std::fs::read(&path).unwrap());
+            assert_eq!(log.lookup(b"out"), Some(&entry));
+        }
+        std::fs::remove_file(&path).unwrap();
+        append_entry(&path, b"out", &entry).unwrap();
+        append_entry(&path, b"b", &entry).unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"# ninja log v7\n1\t2\t3\tout\tab\n1\t2\t3\tb\tab\n"
+        );
     }
 
     proptest! {
