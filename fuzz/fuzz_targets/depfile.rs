@@ -17,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(inputs.len(), depfile.inputs.len(), "duplicate input");
         assert_eq!(outputs.len(), depfile.outputs.len(), "duplicate output");
         assert!(
-            depfile.inputs.iter().chain(&depfile.outputs).all(|p| !p.is_empty()),
+            depfile
+                .inputs
+                .iter()
+                .chain(&depfile.outputs)
+                .all(|p| !p.is_empty()),
             "empty path"
         );
     }

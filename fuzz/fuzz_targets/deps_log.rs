@@ -21,9 +21,16 @@ fn check(data: &[u8]) {
     let read = DepsLog::parse(data);
     let log = &read.log;
     for (out_id, deps) in &log.deps {
-        assert!(deps.inputs.iter().all(|id| (*id as usize) < log.nodes.len()));
+        assert!(
+            deps.inputs
+                .iter()
+                .all(|id| (*id as usize) < log.nodes.len())
+        );
         if let Some(output) = log.nodes.get(*out_id as usize) {
-            assert_eq!(log.input_paths(output).map(|p| p.len()), Some(deps.inputs.len()));
+            assert_eq!(
+                log.input_paths(output).map(|p| p.len()),
+                Some(deps.inputs.len())
+            );
         }
     }
     if let FileAction::Truncate(len) = read.action {
@@ -33,10 +40,15 @@ fn check(data: &[u8]) {
         // cleanly or stopping at the same (complete but invalid) record.
         let again = DepsLog::parse(&data[..len]);
         assert_eq!(&again.log, log, "recovery is not stable");
-        assert!(again.action == FileAction::Keep || again.action == FileAction::Truncate(len as u64));
+        assert!(
+            again.action == FileAction::Keep || again.action == FileAction::Truncate(len as u64)
+        );
     }
     // Compaction can only write paths the format represents.
-    let representable = log.nodes.iter().all(|p| !p.is_empty() && p.last() != Some(&0));
+    let representable = log
+        .nodes
+        .iter()
+        .all(|p| !p.is_empty() && p.last() != Some(&0));
     if representable && let Ok((fresh, bytes)) = log.compacted(|_| true) {
         let back = DepsLog::parse(&bytes);
         assert_eq!(back.warning, None, "compacted log not clean");
