@@ -279,6 +279,14 @@ impl Fixture {
             let label = format!("{label} ({})", if changed { "changed" } else { "same" });
             let dir = self.state(log, deps, changed);
             let first = n2ref(dir.path(), &["-j1"]);
+            if !first.status.success() && !exact {
+                // A flip can make a valid record name the output itself as
+                // an input: ninja fails with `dependency cycle` on every run
+                // ([log.deps.cycle]). A clear error, as ninja's.
+                self.check_failure(&label, &first, log, deps, changed);
+                outcome.failed = true;
+                continue;
+            }
             let first_tree = tree(dir.path());
             let clean = if changed {
                 &self.clean_changed
@@ -298,6 +306,7 @@ impl Fixture {
                     "{label}: unexpected stderr in build {n}:\n{stderr}"
                 );
             }
+            outcome.stale |= &first_tree != clean;
             if exact {
                 assert_eq!(
                     &first_tree, clean,
@@ -334,8 +343,9 @@ impl Fixture {
             };
             let reference = self.state(log, deps, changed);
             let expected = run(ninja, &[], reference.path(), &["-j1"]);
-            if !expected.status.success() && text(&expected.stderr).contains("terminate called") {
-                // ninja 1.13 aborts on some records ([log.deps.recovery]).
+            if expected.status.code().is_none() {
+                // ninja 1.13 aborts or crashes on some records
+                // ([log.deps.recovery.crash]).
                 outcome.ninja_crashed = true;
                 continue;
             }
@@ -373,6 +383,46 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// A first build that failed: a clear error, the same in the next run,
+    /// and the same as ninja's.
+    fn check_failure(
+        &self,
+        label: &str,
+        first: &Output,
+        log: Option<&[u8]>,
+        deps: Option<&[u8]>,
+        changed: bool,
+    ) {
+        let stderr = text(&first.stderr);
+        assert!(
+            stderr
+                .lines()
+                .last()
+                .is_some_and(|l| l.starts_with("ninja: error: "))
+                && stderr.lines().all(|l| l.starts_with("ninja: ")),
+            "{label}: n2ref failed without a clear error:\n{stderr}"
+        );
+        if let Some(ninja) = &self.ninja {
+            let reference = self.state(log, deps, changed);
+            let expected = run(ninja, &[], reference.path(), &["-j1"]);
+            if expected.status.code().is_none() {
+                // ninja crashed ([log.deps.recovery.crash]).
+                return;
+            }
+            assert_eq!(
+                (first.status.code(), text(&first.stdout), stderr),
+                (
+                    expected.status.code(),
+                    text(&expected.stdout),
+                    text(&expected.stderr)
+                ),
+                "{label}: n2ref's failure (left) differs from ninja's (right)"
+            );
+        }
+    }
+}
+
 /// What one corrupted state did.
 #[derive(Default, Debug)]
 struct Outcome {
@@ -385,6 +435,12 @@ struct Outcome {
     repeats_changed: bool,
     /// Whether real ninja aborted on the state (in either world).
     ninja_crashed: bool,
+    /// Whether the first build left a tree other than a clean build's (only
+    /// allowed for random flips, and then only as ninja does).
+    stale: bool,
+    /// Whether the build failed with an error (only allowed for random
+    /// flips, and then only as ninja does).
+    failed: bool,
 }
 
 /// Counts outcomes for the summary a test prints (`--nocapture`).
@@ -394,6 +450,8 @@ struct Tally {
     warned: usize,
     repeats: usize,
     ninja_crashed: usize,
+    stale: usize,
+    failed: usize,
 }
 
 impl Tally {
@@ -402,12 +460,15 @@ impl Tally {
         self.warned += usize::from(!outcome.warnings.is_empty());
         self.repeats += usize::from(outcome.repeats || outcome.repeats_changed);
         self.ninja_crashed += usize::from(outcome.ninja_crashed);
+        self.stale += usize::from(outcome.stale);
+        self.failed += usize::from(outcome.failed);
     }
 
     fn print(&self, what: &str) {
         eprintln!(
-            "{what}: {} states, {} warned, {} rebuilt again in the next build (with a warning), {} aborted real ninja",
-            self.states, self.warned, self.repeats, self.ninja_crashed
+            "{what}: {} states, {} warned, {} rebuilt again in the next build (with a warning), \
+             {} left a stale output, {} failed with an error, {} aborted real ninja",
+            self.states, self.warned, self.repeats, self.stale, self.failed, self.ninja_crashed
         );
     }
 }
