@@ -30,9 +30,9 @@ use n2ref::deps_log::{DepsLog, FileAction};
 
 /// Whether to run every check (`N2REF_CORRUPT_FULL=1`): every offset in
 /// both worlds for the logs of both builders, more random flips, and every
-/// second build compared with ninja's. The default run checks each offset
-/// second offset of n2ref's logs and every seventh of ninja's, each in one
-/// world (alternating).
+/// second build compared with ninja's. The default run checks every third
+/// offset of n2ref's logs and every 13th of ninja's, each in one world
+/// (alternating), and fewer flips.
 fn full() -> bool {
     std::env::var_os("N2REF_CORRUPT_FULL").is_some_and(|v| v == "1")
 }
@@ -476,16 +476,18 @@ impl Tally {
 /// Every prefix of the build log and of the deps log (the other log left
 /// intact): information is only lost, so every build must end exactly as a
 /// clean build does.
+/// The worlds to check the `n`th state in: both in the full run, otherwise
+/// one, alternating.
+fn worlds(n: usize) -> &'static [bool] {
+    match (full(), n % 2) {
+        (true, _) => &[false, true],
+        (false, 0) => &[false],
+        (false, _) => &[true],
+    }
+}
+
 fn truncation_at_every_offset(fixture: &Fixture, what: &str, stride: usize) {
     let stride = if full() { 1 } else { stride };
-    // Both worlds in the full run; otherwise one, alternating.
-    let worlds = |cut: usize| -> &'static [bool] {
-        match (full(), cut / stride % 2) {
-            (true, _) => &[false, true],
-            (false, 0) => &[false],
-            (false, _) => &[true],
-        }
-    };
     let log = fixture.log(".ninja_log");
     let deps = fixture.log(".ninja_deps");
     let mut tally = Tally::default();
@@ -496,7 +498,7 @@ fn truncation_at_every_offset(fixture: &Fixture, what: &str, stride: usize) {
             Some(&log[..cut]),
             Some(deps),
             true,
-            worlds(cut),
+            worlds(cut / stride),
         );
         tally.add(&outcome);
         // [log.build.version]: a first line without a version is too old;
@@ -531,7 +533,7 @@ fn truncation_at_every_offset(fixture: &Fixture, what: &str, stride: usize) {
             Some(log),
             Some(&deps[..cut]),
             true,
-            worlds(cut),
+            worlds(cut / stride),
         );
         tally.add(&outcome);
         // ninja's messages ([log.deps.version], [log.deps.recovery]): a cut
@@ -552,7 +554,7 @@ fn truncation_at_every_offset(fixture: &Fixture, what: &str, stride: usize) {
 
 #[test]
 fn truncated_logs_written_by_n2ref() {
-    truncation_at_every_offset(&Fixture::new(None), "written by n2ref", 2);
+    truncation_at_every_offset(&Fixture::new(None), "written by n2ref", 3);
 }
 
 #[test]
@@ -560,7 +562,7 @@ fn truncated_logs_written_by_ninja() {
     let Some(ninja) = real_ninja() else {
         return;
     };
-    truncation_at_every_offset(&Fixture::new(Some(&ninja)), "written by ninja", 7);
+    truncation_at_every_offset(&Fixture::new(Some(&ninja)), "written by ninja", 13);
 }
 
 /// Seeded random byte flips (1 to 3 bytes) in each log.
@@ -570,7 +572,7 @@ fn random_byte_flips() {
     let mut rng = Rng(0x6e32_7265_665f_0007);
     for name in [".ninja_log", ".ninja_deps"] {
         let mut tally = Tally::default();
-        for iteration in 0..if full() { 5 * FLIPS } else { FLIPS } {
+        for iteration in 0..if full() { 100 } else { FLIPS } {
             let mut data = fixture.log(name).to_vec();
             let mut flipped = Vec::new();
             for _ in 0..1 + rng.below(3) {
@@ -595,9 +597,8 @@ fn random_byte_flips() {
     }
 }
 
-/// Random flips per log in `random_byte_flips` (five times as many in the
-/// full run).
-const FLIPS: usize = 20;
+/// Random flips per log in `random_byte_flips` (100 in the full run).
+const FLIPS: usize = 12;
 
 /// Wrong or foreign version headers: the log is discarded with ninja's
 /// warning and everything is rebuilt.
@@ -635,9 +636,10 @@ fn wrong_version_headers() {
             "",
         ),
     ];
-    for (label, data, warning) in &cases {
-        let got = fixture.check(&format!(".ninja_log {label}"), Some(data), Some(deps), true);
-        assert_eq!(&got.warnings, warning, ".ninja_log {label}");
+    for (n, (label, data, warning)) in cases.iter().enumerate() {
+        let label = format!(".ninja_log {label}");
+        let got = fixture.check_in(&label, Some(data), Some(deps), true, worlds(n));
+        assert_eq!(&got.warnings, warning, "{label}");
     }
 
     let records = &deps[16..];
@@ -660,9 +662,10 @@ fn wrong_version_headers() {
         ("header only", deps[..16].to_vec(), ""),
         ("empty", Vec::new(), bad),
     ];
-    for (label, data, warning) in &cases {
-        let got = fixture.check(&format!(".ninja_deps {label}"), Some(log), Some(data), true);
-        assert_eq!(&got.warnings, warning, ".ninja_deps {label}");
+    for (n, (label, data, warning)) in cases.iter().enumerate() {
+        let label = format!(".ninja_deps {label}");
+        let got = fixture.check_in(&label, Some(log), Some(data), true, worlds(n));
+        assert_eq!(&got.warnings, warning, "{label}");
     }
     // Missing logs: everything is rebuilt, silently.
     assert_eq!(fixture.check("no logs", None, None, true).warnings, "");

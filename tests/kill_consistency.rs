@@ -14,7 +14,7 @@
 //! killed within a few milliseconds, while the logs are loaded or
 //! rewritten.
 //!
-//! `cargo test` runs 20 iterations. For the full run:
+//! `cargo test` runs 12 iterations. For the full run:
 //!
 //! ```sh
 //! N2REF_KILL_ITERATIONS=150 cargo test --release --test kill_consistency -- --nocapture
@@ -472,7 +472,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 #[test]
 fn killed_builds_recover() {
-    let iterations = env_number("N2REF_KILL_ITERATIONS", 20) as usize;
+    let iterations = env_number("N2REF_KILL_ITERATIONS", 12) as usize;
     let seed = env_number("N2REF_KILL_SEED", 0x6b69_6c6c_0007);
     let stats = run_harness(seed, iterations);
     eprintln!("kill consistency, seed {seed:#x}: {stats:?}");
