@@ -416,12 +416,18 @@ impl BuildLog {
     }
 }
 
+/// The build log at `path` as a build appends to it ([log.build.append],
+/// [log.build.append.newline]).
+pub fn log_file(path: &Path) -> crate::log_file::LogFile {
+    crate::log_file::LogFile::new(path.to_path_buf(), header()).of_lines()
+}
+
 /// Append one entry to the log file at `path`, writing the header first if
-/// the file is empty or missing ([log.build.append]). A build keeps one
-/// [`crate::log_file::LogFile`] open instead.
+/// the file is empty or missing ([log.build.append]), and a newline first
+/// if the file does not end with one ([log.build.append.newline]). A build
+/// keeps one [`log_file`] open instead.
 pub fn append_entry(path: &Path, output: &[u8], entry: &LogEntry) -> io::Result<()> {
-    let mut file = crate::log_file::LogFile::new(path.to_path_buf(), header());
-    file.append(&format_entry(output, entry))
+    log_file(path).append(&format_entry(output, entry))
 }
 
 #[cfg(test)]
@@ -557,6 +563,33 @@ mod tests {
         assert_eq!(back.entries, log.entries);
         let dead = loaded(&log.compacted_bytes(|o| o == b"z"));
         assert_eq!(dead.entries.len(), 1);
+    }
+
+    #[test]
+    fn append_ends_a_torn_last_line_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let entry = LogEntry {
+            start_ms: 1,
+            end_ms: 2,
+            mtime: 3,
+            command_hash: 0xab,
+        };
+        // A header or an entry line cut before its newline (a crash while
+        // writing, a full disk) stays a line of its own.
+        for torn in [&b"# ninja log v7"[..], b"# ninja log v7\n0\t1\t2\tx\tab"] {
+            std::fs::write(&path, torn).unwrap();
+            append_entry(&path, b"out", &entry).unwrap();
+            let log = loaded(&std::fs::read(&path).unwrap());
+            assert_eq!(log.lookup(b"out"), Some(&entry));
+        }
+        std::fs::remove_file(&path).unwrap();
+        append_entry(&path, b"out", &entry).unwrap();
+        append_entry(&path, b"b", &entry).unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"# ninja log v7\n1\t2\t3\tout\tab\n1\t2\t3\tb\tab\n"
+        );
     }
 
     proptest! {

@@ -77,7 +77,8 @@ pub enum FileAction {
     Keep,
     /// Delete it (bad header).
     Delete,
-    /// Truncate it to this many bytes (a bad record).
+    /// Truncate it to this many bytes (a bad record, or a partial size
+    /// word at the end, which is dropped without a warning).
     Truncate(u64),
 }
 
@@ -135,6 +136,7 @@ impl DepsLog {
             let body = &rest[4..4 + size];
             // ninja counts the record as read before checking its contents,
             // so a record that fails the checks below stays in the file.
+            // spec: [log.deps.recovery.sticky]
             offset += 4 + size;
             let ok = if is_deps {
                 log.read_deps_record(body)
@@ -154,15 +156,25 @@ impl DepsLog {
             };
         }
         log.needs_recompaction = needs_recompaction(log.total_deps_records, log.deps.len());
+        // ninja leaves a partial size word in the file, and appends after it;
+        // n2ref drops it so that what it appends stays readable.
+        // spec: [log.deps.partial-word]
+        let action = if offset < data.len() {
+            FileAction::Truncate(offset as u64)
+        } else {
+            FileAction::Keep
+        };
         ReadResult {
             log,
             warning: None,
-            action: FileAction::Keep,
+            action,
         }
     }
 
     fn read_deps_record(&mut self, body: &[u8]) -> bool {
-        // At least output id and mtime; whole words only.
+        // At least output id and mtime; whole words only. A shorter record
+        // and a negative output id crash ninja 1.13.
+        // spec: [log.deps.recovery.crash]
         if !body.len().is_multiple_of(4) || body.len() < 12 {
             return false;
         }
@@ -443,10 +455,15 @@ mod tests {
         assert_eq!(r.action, FileAction::Truncate(REAL.len() as u64 - 20));
         assert!(r.log.get(b"out.o").is_some());
         assert!(r.log.get(b"b.o").is_none());
-        // A partial size word is ignored silently.
+        // A partial size word is dropped silently.
         let mut extra = REAL.to_vec();
         extra.extend([1, 2]);
         assert_eq!(DepsLog::parse(&extra).warning, None);
+        assert_eq!(
+            DepsLog::parse(&extra).action,
+            FileAction::Truncate(REAL.len() as u64)
+        );
+        assert_eq!(DepsLog::parse(&extra).log, DepsLog::parse(REAL).log);
         // A bad checksum: the bad record is counted as read.
         let mut bad = REAL.to_vec();
         bad[31] = 0;

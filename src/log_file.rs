@@ -5,12 +5,15 @@
 //! build loses at most the record being written.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 pub struct LogFile {
     path: PathBuf,
     header: Vec<u8>,
+    /// Whether the format is made of lines: then a file whose last line was
+    /// cut short gets a newline before the first record.
+    lines: bool,
     file: Option<File>,
 }
 
@@ -20,8 +23,19 @@ impl LogFile {
         LogFile {
             path,
             header,
+            lines: false,
             file: None,
         }
+    }
+
+    /// A log made of lines (`.ninja_log`): before appending to a file that
+    /// does not end with a newline, one is written, so that a line cut
+    /// short by a crash stays a line of its own.
+    ///
+    /// spec: [log.build.append.newline]
+    pub fn of_lines(mut self) -> LogFile {
+        self.lines = true;
+        self
     }
 
     /// Appends `bytes` (whole records), writing the header first if needed.
@@ -31,10 +45,19 @@ impl LogFile {
             None => {
                 let mut file = OpenOptions::new()
                     .create(true)
+                    .read(true)
                     .append(true)
                     .open(&self.path)?;
-                if file.metadata()?.len() == 0 {
+                let len = file.metadata()?.len();
+                if len == 0 {
                     file.write_all(&self.header)?;
+                } else if self.lines {
+                    let mut last = [0u8];
+                    file.seek(SeekFrom::End(-1))?;
+                    file.read_exact(&mut last)?;
+                    if last[0] != b'\n' {
+                        file.write_all(b"\n")?;
+                    }
                 }
                 self.file.insert(file)
             }
@@ -58,5 +81,20 @@ mod tests {
         let mut again = LogFile::new(path.clone(), b"# h\n".to_vec());
         again.append(b"c\n").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"# h\na\nb\nc\n");
+    }
+
+    #[test]
+    fn a_line_cut_short_is_ended_before_appending() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, b"# h\ncut").unwrap();
+        let mut log = LogFile::new(path.clone(), b"# h\n".to_vec()).of_lines();
+        log.append(b"a\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"# h\ncut\na\n");
+        // A binary log is appended to as it is.
+        std::fs::write(&path, b"# h\ncut").unwrap();
+        let mut log = LogFile::new(path.clone(), b"# h\n".to_vec());
+        log.append(b"a\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"# h\ncuta\n");
     }
 }

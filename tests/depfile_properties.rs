@@ -149,3 +149,21 @@ fn agrees_with_the_recorded_ninja_cases() {
     }
     assert!(checked >= 10, "only {checked} cases checked");
 }
+
+/// Found by the `depfile` fuzz target, whose first version wrongly required
+/// that no path be both a target and an input: a target of one line may be
+/// an input of a later line (only an input that becomes a target is special,
+/// [depfile.outputs.known-input]).
+#[test]
+fn a_target_may_be_an_input_of_a_later_line() {
+    let d = parse_depfile(b"a.o: a.c\nb.o: a.o\n").unwrap();
+    assert_eq!(d.outputs, [b"a.o".to_vec(), b"b.o".to_vec()]);
+    assert_eq!(d.inputs, [b"a.c".to_vec(), b"a.o".to_vec()]);
+    // The fuzzer's input (embedded NULs, a line of only a colon).
+    let found: &[u8] = b"reliab/golden/projects/demo\0\0\0\xc6/util.c \\\n \
+        /usr/include/stdc-predef.h\n/usr/include/Stdc-predef.gil.o: \
+        /work/wt-reliab/golden/projects/demo/lib/util.c \\\n \
+        /usr/include/stdc-predef.h\n:\n";
+    let d = parse_depfile(found).unwrap();
+    assert!(d.outputs.iter().any(|o| d.inputs.contains(o)));
+}

@@ -116,7 +116,7 @@ impl Logs {
         }
         Ok(Ok(Logs {
             build_log,
-            build_log_file: LogFile::new(build_log_path.clone(), build_log::header()),
+            build_log_file: build_log::log_file(&build_log_path),
             build_log_path,
             deps_log: deps,
             deps_log_file: LogFile::new(deps_log_path.clone(), deps_log::header()),
