@@ -58,22 +58,26 @@ impl Plan {
 
 /// ninja's critical path weights: each edge counts 1 (phony edges 0) plus
 /// the heaviest chain of edges that consume its outputs, among the edges
-/// the targets need.
+/// the targets need through inputs of every kind (validation files count
+/// as targets of their own: they need their edge, but order nothing).
+///
+/// spec: [build.order.priority]
 pub(super) fn critical_path_weights(graph: &Graph, targets: &[FileId]) -> Vec<i64> {
     let own = |e: EdgeId| i64::from(graph.edges[e].rule != PHONY_RULE);
     let mut weights = vec![0i64; graph.edges.len()];
     let mut visited = vec![false; graph.edges.len()];
     let mut sorted = Vec::new();
-    for &t in targets {
+    let mut roots: Vec<FileId> = targets.iter().rev().copied().collect();
+    while let Some(t) = roots.pop() {
         let Some(root) = graph.files[t].in_edge else {
             continue;
         };
-        // Iterative post-order depth-first search.
-        let mut stack = vec![(root, 0usize)];
         if visited[root.index()] {
             continue;
         }
         visited[root.index()] = true;
+        // Iterative post-order depth-first search.
+        let mut stack = vec![(root, 0usize)];
         while let Some((edge, i)) = stack.pop() {
             let inputs = &graph.edges[edge].inputs;
             if i < inputs.len() {
@@ -86,6 +90,7 @@ pub(super) fn critical_path_weights(graph: &Graph, targets: &[FileId]) -> Vec<i6
                 }
             } else {
                 sorted.push(edge);
+                roots.extend(graph.edges[edge].validations.iter().copied());
             }
         }
     }
