@@ -93,6 +93,15 @@ pub(super) fn run_phase(
         if let Err(message) = plan.add(&scan, target, None) {
             return Ok(Phase::Ended(Ended::Error(message)));
         }
+        // Validations met anywhere below the target are targets of their
+        // own, even under an edge that is up to date.
+        for v in std::mem::take(&mut scan.validations) {
+            if graph.files[v].in_edge.is_some()
+                && let Err(message) = plan.add(&scan, v, None)
+            {
+                return Ok(Phase::Ended(Ended::Error(message)));
+            }
+        }
     }
     if plan.total == 0 {
         if progress.finished > 0 {

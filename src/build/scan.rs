@@ -44,6 +44,8 @@ pub struct Scan<'a> {
     pub(super) ready_dyndeps: Vec<FileId>,
     /// Dyndep files that an edge of the build will produce.
     pub(super) pending_dyndeps: HashSet<FileId>,
+    /// Validation files met by the scan, not yet taken by the plan.
+    pub(super) validations: Vec<FileId>,
 }
 
 impl<'a> Scan<'a> {
@@ -72,6 +74,7 @@ impl<'a> Scan<'a> {
             loaded_dyndeps,
             ready_dyndeps: Vec::new(),
             pending_dyndeps: HashSet::new(),
+            validations: Vec::new(),
         }
     }
 
@@ -192,6 +195,7 @@ impl<'a> Scan<'a> {
         self.mark[edge.index()] = Mark::Done;
         stack.pop();
         for &v in &e.validations {
+            self.validations.push(v);
             self.visit_file(v, &mut Vec::new())?;
         }
         Ok(())
