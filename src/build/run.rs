@@ -147,7 +147,8 @@ pub(super) fn run_phase(
         sched.want(target);
     }
     let (tx, rx) = mpsc::channel::<Collected<(EdgeId, i32)>>();
-    // Commands that ended without running (dry run, failure to spawn).
+    // Commands that ended without running (dry run, failure to spawn);
+    // a dry run finishes them first in, first out (spec: [build.order.dry-run]).
     let mut dry_done: VecDeque<Outcome> = VecDeque::new();
     let mut active: HashMap<EdgeId, Active> = HashMap::new();
     let mut running = 0usize;
