@@ -317,7 +317,7 @@ impl<'g> Scheduler<'g> {
         &mut self,
         edge: EdgeId,
         dirtiness: &mut dyn Dirtiness,
-        mut batch: Option<&mut Vec<usize>>,
+        batch: Option<&mut Vec<usize>>,
     ) {
         if self.stopped {
             self.skip_downstream(edge);
@@ -328,7 +328,7 @@ impl<'g> Scheduler<'g> {
             self.outputs_ready_batch(edge, dirtiness, batch);
             return;
         }
-        self.schedule_dirty(edge, batch.as_deref_mut());
+        self.schedule_dirty(edge, batch);
     }
 
     /// Moves a pool's best waiting edges to the ready queue while the pool
@@ -386,9 +386,7 @@ impl<'g> Scheduler<'g> {
             }
             *top = (done, o, c + 1);
             let consumer = consumers[c];
-            if self.states[consumer] != BuildState::Want
-                || self.last_producer[consumer] == done.0
-            {
+            if self.states[consumer] != BuildState::Want || self.last_producer[consumer] == done.0 {
                 continue;
             }
             self.last_producer[consumer] = done.0;
@@ -418,7 +416,8 @@ impl<'g> Scheduler<'g> {
         let i = pool.index();
         if graph.pools[pool].depth == 0 {
             self.set_state(edge, BuildState::Ready);
-            self.ready.push((self.weights[edge.index()], Reverse(edge.0)));
+            self.ready
+                .push((self.weights[edge.index()], Reverse(edge.0)));
             return;
         }
         self.set_state(edge, BuildState::Queued);

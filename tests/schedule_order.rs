@@ -184,9 +184,9 @@ fn run(tool: Tool, dir: &Path, args: &[&str]) -> String {
     for (name, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
         let _ = writeln!(text, "--- {name}");
         for line in String::from_utf8_lossy(bytes).lines() {
-            let line = line.strip_prefix("n2ref: ").map_or(line.to_string(), |rest| {
-                format!("ninja: {rest}")
-            });
+            let line = line
+                .strip_prefix("n2ref: ")
+                .map_or(line.to_string(), |rest| format!("ninja: {rest}"));
             text += &line;
             text.push('\n');
         }

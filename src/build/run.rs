@@ -172,14 +172,13 @@ pub(super) fn run_phase(
         while capacity > 0
             && restart.is_empty()
             && !config.interrupt.is_triggered()
-            && let Some(edge) =
-                sched.next_to_start_gated(
-                    // An edge whose outputs were ready when the build
-                    // started (a phony edge with no inputs, even if its
-                    // file is missing) is done at once.
-                    &mut |e: EdgeId| dirty[e.index()] && !scan.outputs_ready[e.index()],
-                    &mut gate,
-                )
+            && let Some(edge) = sched.next_to_start_gated(
+                // An edge whose outputs were ready when the build
+                // started (a phony edge with no inputs, even if its
+                // file is missing) is done at once.
+                &mut |e: EdgeId| dirty[e.index()] && !scan.outputs_ready[e.index()],
+                &mut gate,
+            )
         {
             let e = &graph.edges[edge];
             let console = e.pool == CONSOLE_POOL;
