@@ -13,6 +13,10 @@ pub(super) struct Plan {
 }
 
 impl Plan {
+    /// Adds `file` (needed by `dependent`, if any) and everything it
+    /// needs to the plan: a depth-first walk in ninja's order (inputs,
+    /// then discovered inputs, then validations), with its own stack.
+    /// The first source file that is missing is the error.
     pub(super) fn add(
         &mut self,
         scan: &Scan,
@@ -20,37 +24,41 @@ impl Plan {
         dependent: Option<FileId>,
     ) -> Result<(), String> {
         let graph = scan.graph;
-        let Some(edge) = graph.files[file].in_edge else {
-            if scan.file_dirty[file.index()] {
-                let referenced = dependent.map_or(String::new(), |d| {
-                    format!(", needed by '{}',", lossy(&graph.files[d].path))
-                });
-                return Err(format!(
-                    "'{}'{referenced} missing and no known rule to make it",
-                    lossy(&graph.files[file].path)
-                ));
+        let mut stack = vec![(file, dependent)];
+        while let Some((file, dependent)) = stack.pop() {
+            let Some(edge) = graph.files[file].in_edge else {
+                if scan.file_dirty[file.index()] {
+                    let referenced = dependent.map_or(String::new(), |d| {
+                        format!(", needed by '{}',", lossy(&graph.files[d].path))
+                    });
+                    return Err(format!(
+                        "'{}'{referenced} missing and no known rule to make it",
+                        lossy(&graph.files[file].path)
+                    ));
+                }
+                continue;
+            };
+            if scan.outputs_ready[edge.index()] || self.wanted[edge.index()] {
+                continue;
             }
-            return Ok(());
-        };
-        if scan.outputs_ready[edge.index()] || self.wanted[edge.index()] {
-            return Ok(());
-        }
-        self.wanted[edge.index()] = true;
-        let e = &graph.edges[edge];
-        if scan.edge_dirty[edge.index()] && e.rule != PHONY_RULE {
-            self.total += 1;
-        }
-        for &input in &e.inputs {
-            self.add(scan, input, Some(file))?;
-        }
-        for &input in &scan.discovered[edge.index()] {
-            // A discovered input with no rule is not an error here.
-            if graph.files[input].in_edge.is_some() {
-                self.add(scan, input, Some(file))?;
+            self.wanted[edge.index()] = true;
+            let e = &graph.edges[edge];
+            if scan.edge_dirty[edge.index()] && e.rule != PHONY_RULE {
+                self.total += 1;
             }
-        }
-        for &v in &e.validations {
-            self.add(scan, v, None)?;
+            // Pushed in reverse, so that they are visited in order.
+            for &v in e.validations.iter().rev() {
+                stack.push((v, None));
+            }
+            for &input in scan.discovered[edge.index()].iter().rev() {
+                // A discovered input with no rule is not an error here.
+                if graph.files[input].in_edge.is_some() {
+                    stack.push((input, Some(file)));
+                }
+            }
+            for &input in e.inputs.iter().rev() {
+                stack.push((input, Some(file)));
+            }
         }
         Ok(())
     }
