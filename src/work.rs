@@ -146,6 +146,12 @@ pub struct Scheduler<'g> {
     fresh: Vec<EdgeId>,
     /// Finished edges whose consequences are not yet worked out.
     events: VecDeque<Event>,
+    /// Inputs found in depfiles or the deps log, per edge (empty unless
+    /// [`Scheduler::set_discovered`] was called).
+    extra_inputs: Vec<Vec<FileId>>,
+    /// The edges reading each file through a discovered input, in the
+    /// order they were found: they come after the file's `out_edges`.
+    extra_readers: Vec<Vec<EdgeId>>,
 }
 
 impl<'g> Scheduler<'g> {
@@ -176,6 +182,60 @@ impl<'g> Scheduler<'g> {
             last_producer,
             fresh: Vec::new(),
             events: VecDeque::new(),
+            extra_inputs: Vec::new(),
+            extra_readers: Vec::new(),
+        }
+    }
+
+    /// Adds inputs that the graph does not list: those found in depfiles
+    /// or the deps log, as `(edge, inputs)` in the order they were read.
+    /// They order the build like the edge's other inputs do, and the edge
+    /// reads each of them after the edges the manifest lists (as in
+    /// ninja, which adds them to its graph). Call before
+    /// [`Scheduler::want`].
+    pub fn set_discovered(&mut self, discovered: Vec<(EdgeId, Vec<FileId>)>) {
+        let graph = self.graph;
+        self.extra_inputs = vec![Vec::new(); graph.edges.len()];
+        self.extra_readers = vec![Vec::new(); graph.files.len()];
+        for (edge, inputs) in discovered {
+            for &f in &inputs {
+                self.extra_readers[f.index()].push(edge);
+            }
+            self.extra_inputs[edge.index()].extend(inputs);
+        }
+    }
+
+    /// Every input of `edge`: the graph's, then the discovered ones.
+    fn inputs_of(&self, edge: EdgeId) -> impl Iterator<Item = FileId> + '_ {
+        let extra = self.extra_inputs.get(edge.index()).map_or(&[][..], |v| v);
+        self.graph.edges[edge]
+            .inputs
+            .iter()
+            .chain(extra.iter())
+            .copied()
+    }
+
+    /// The edges reading `file`: the graph's, then through discovered
+    /// inputs.
+    fn readers_of(&self, file: FileId) -> impl Iterator<Item = EdgeId> + '_ {
+        let extra = self.extra_readers.get(file.index()).map_or(&[][..], |v| v);
+        self.graph.files[file]
+            .out_edges
+            .iter()
+            .chain(extra.iter())
+            .copied()
+    }
+
+    /// The `c`th reader of `file` (see [`Scheduler::readers_of`]).
+    fn reader(&self, file: FileId, c: usize) -> Option<EdgeId> {
+        let listed = &self.graph.files[file].out_edges;
+        match listed.get(c) {
+            Some(&e) => Some(e),
+            None => self
+                .extra_readers
+                .get(file.index())
+                .and_then(|v| v.get(c - listed.len()))
+                .copied(),
         }
     }
 
@@ -235,9 +295,8 @@ impl<'g> Scheduler<'g> {
             }
             self.set_state(edge, BuildState::Want);
             marked.push(edge);
-            let e = &graph.edges[edge];
-            stack.extend(e.inputs.iter().copied());
-            stack.extend(e.validations.iter().copied());
+            stack.extend(self.inputs_of(edge));
+            stack.extend(graph.edges[edge].validations.iter().copied());
         }
         // Producers are all marked now, so their states are final enough
         // to count what each new edge waits for.
@@ -257,7 +316,8 @@ impl<'g> Scheduler<'g> {
             return;
         }
         let mut producers: Vec<EdgeId> = Vec::new();
-        for &input in &graph.edges[edge].inputs {
+        let inputs: Vec<FileId> = self.inputs_of(edge).collect();
+        for input in inputs {
             if let Some(producer) = graph.files[input].in_edge {
                 match self.states[producer] {
                     BuildState::Done => {}
@@ -379,13 +439,11 @@ impl<'g> Scheduler<'g> {
                 stack.pop();
                 continue;
             }
-            let consumers = &graph.files[outputs[o]].out_edges;
-            if c == consumers.len() {
+            let Some(consumer) = self.reader(outputs[o], c) else {
                 *top = (done, o + 1, 0);
                 continue;
-            }
+            };
             *top = (done, o, c + 1);
-            let consumer = consumers[c];
             if self.states[consumer] != BuildState::Want || self.last_producer[consumer] == done.0 {
                 continue;
             }
@@ -506,7 +564,8 @@ impl<'g> Scheduler<'g> {
         self.set_state(edge, BuildState::Failed);
         self.failures += 1;
         for &out in &graph.edges[edge].outputs {
-            for &consumer in &graph.files[out].out_edges {
+            let readers: Vec<EdgeId> = self.readers_of(out).collect();
+            for consumer in readers {
                 self.skip_downstream(consumer);
             }
         }
@@ -526,7 +585,8 @@ impl<'g> Scheduler<'g> {
             }
             self.set_state(edge, BuildState::Skipped);
             for &out in &graph.edges[edge].outputs {
-                stack.extend(graph.files[out].out_edges.iter().copied());
+                let readers: Vec<EdgeId> = self.readers_of(out).collect();
+                stack.extend(readers);
             }
         }
     }

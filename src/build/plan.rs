@@ -70,7 +70,15 @@ impl Plan {
 /// as targets of their own: they need their edge, but order nothing).
 ///
 /// spec: [build.order.priority]
-pub(super) fn critical_path_weights(graph: &Graph, targets: &[FileId]) -> Vec<i64> {
+pub(super) fn critical_path_weights(
+    graph: &Graph,
+    targets: &[FileId],
+    discovered: &[Vec<FileId>],
+) -> Vec<i64> {
+    let inputs_of = |e: EdgeId| {
+        let extra = discovered.get(e.index()).map_or(&[][..], |v| v);
+        graph.edges[e].inputs.iter().chain(extra.iter()).copied()
+    };
     let own = |e: EdgeId| i64::from(graph.edges[e].rule != PHONY_RULE);
     let mut weights = vec![0i64; graph.edges.len()];
     let mut visited = vec![false; graph.edges.len()];
@@ -87,10 +95,9 @@ pub(super) fn critical_path_weights(graph: &Graph, targets: &[FileId]) -> Vec<i6
         // Iterative post-order depth-first search.
         let mut stack = vec![(root, 0usize)];
         while let Some((edge, i)) = stack.pop() {
-            let inputs = &graph.edges[edge].inputs;
-            if i < inputs.len() {
+            if let Some(input) = inputs_of(edge).nth(i) {
                 stack.push((edge, i + 1));
-                if let Some(p) = graph.files[inputs[i]].in_edge
+                if let Some(p) = graph.files[input].in_edge
                     && !visited[p.index()]
                 {
                     visited[p.index()] = true;
@@ -107,7 +114,7 @@ pub(super) fn critical_path_weights(graph: &Graph, targets: &[FileId]) -> Vec<i6
     }
     for &e in sorted.iter().rev() {
         let w = weights[e.index()];
-        for &input in &graph.edges[e].inputs {
+        for input in inputs_of(e) {
             if let Some(p) = graph.files[input].in_edge {
                 let candidate = w + own(p);
                 if candidate > weights[p.index()] {
@@ -133,7 +140,7 @@ mod tests {
             "rule r\n  command = true\n\
              build a: r src\nbuild b: r a\nbuild c: r b\nbuild all: phony c a\n",
         );
-        let w = critical_path_weights(&g, &[g.lookup_file(b"all").unwrap()]);
+        let w = critical_path_weights(&g, &[g.lookup_file(b"all").unwrap()], &[]);
         assert_eq!(w[edge(&g, "all").index()], 0);
         assert_eq!(w[edge(&g, "c").index()], 1);
         assert_eq!(w[edge(&g, "b").index()], 2);

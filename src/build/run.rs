@@ -142,7 +142,15 @@ pub(super) fn run_phase(
     } else {
         Some(config.parallelism)
     };
-    sched.set_priorities(critical_path_weights(graph, targets));
+    // Discovered inputs order the build like the others (ninja adds them
+    // to its graph).
+    sched.set_priorities(critical_path_weights(graph, targets, &scan.discovered));
+    sched.set_discovered(
+        scan.discovered_order
+            .iter()
+            .map(|&e| (e, scan.discovered[e.index()].clone()))
+            .collect(),
+    );
     for &target in targets {
         sched.want(target);
     }

@@ -76,6 +76,8 @@ pub struct Scan<'a> {
     pub(super) pending_dyndeps: HashSet<FileId>,
     /// Validation files met by the scan, not yet taken by the plan.
     pub(super) validations: Vec<FileId>,
+    /// The edges whose discovered inputs were read, in the order read.
+    pub(super) discovered_order: Vec<EdgeId>,
 }
 
 impl<'a> Scan<'a> {
@@ -105,6 +107,7 @@ impl<'a> Scan<'a> {
             ready_dyndeps: Vec::new(),
             pending_dyndeps: HashSet::new(),
             validations: Vec::new(),
+            discovered_order: Vec::new(),
         }
     }
 
@@ -387,6 +390,7 @@ impl<'a> Scan<'a> {
             }
             self.discovered[edge.index()] = ids;
             self.discovered_extra[edge.index()] = extra;
+            self.discovered_order.push(edge);
             return Ok(());
         }
         let depfile = must(edge_binding_escaped(graph, edge, "depfile", Escape::None));
@@ -455,6 +459,7 @@ impl<'a> Scan<'a> {
         }
         self.discovered[edge.index()] = ids;
         self.discovered_extra[edge.index()] = extra;
+        self.discovered_order.push(edge);
         Ok(())
     }
 
