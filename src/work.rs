@@ -215,8 +215,12 @@ impl<'g> Scheduler<'g> {
             .copied()
     }
 
-    /// The edges reading `file`: the graph's, then through discovered
-    /// inputs.
+    /// The edges reading `file`: the graph's, then those reading it
+    /// through a discovered input (see [`Scheduler::set_discovered`]).
+    pub fn readers(&self, file: FileId) -> impl Iterator<Item = EdgeId> + '_ {
+        self.readers_of(file)
+    }
+
     fn readers_of(&self, file: FileId) -> impl Iterator<Item = EdgeId> + '_ {
         let extra = self.extra_readers.get(file.index()).map_or(&[][..], |v| v);
         self.graph.files[file]

@@ -11,7 +11,9 @@
 //! 2. a real `-j1` build (`touch $out`; some cases have failing edges and
 //!    a `-k` budget);
 //! 3. after a successful build, a source made newer and an output
-//!    removed, `-n` again (some wanted edges are now up to date).
+//!    removed, `-n` again (some wanted edges are now up to date, some
+//!    inputs come from the deps log), then the same for real with `-j1`
+//!    (`restat` edges leave their outputs alone and clean what follows).
 //!
 //! Needs ninja 1.13 on PATH; otherwise it prints `SKIPPED: ...` and
 //! passes, unless `N2REF_REQUIRE_NINJA` is set. `N2REF_ORDER_CASES` sets
@@ -64,6 +66,11 @@ fn generate(seed: u64) -> Case {
     let fails = rng.chance(25);
     let mut m = String::from("rule r\n  command = touch $out\n");
     m += "rule f\n  command = touch $out && false\n";
+    // A rule whose depfile names one more input (`$dep`), kept in the
+    // deps log, and one that leaves an existing output alone (`restat`).
+    m += "rule d\n  command = touch $out && printf '%s: %s\\n' $out $dep > $out.d\n";
+    m += "  depfile = $out.d\n  deps = gcc\n";
+    m += "rule s\n  command = [ -e $out ] || touch $out\n  restat = 1\n";
     let mut depths = [1; 3];
     for (i, d) in depths.iter_mut().enumerate() {
         *d = 1 + rng.below(3);
@@ -104,7 +111,11 @@ fn generate(seed: u64) -> Case {
         } else if fails && rng.chance(12) {
             "f"
         } else {
-            "r"
+            match rng.below(10) {
+                0 => "d",
+                1 => "s",
+                _ => "r",
+            }
         };
         let _ = write!(m, "build {outs}: {rule} {}", lists[0].join(" "));
         if !lists[1].is_empty() {
@@ -117,6 +128,9 @@ fn generate(seed: u64) -> Case {
             let _ = write!(m, " |@ o{}", rng.below(i));
         }
         m.push('\n');
+        if rule == "d" {
+            let _ = writeln!(m, "  dep = {}", names[rng.below(names.len())]);
+        }
         if !phony {
             match rng.below(10) {
                 0..=1 => m += "  pool = console\n",
@@ -227,6 +241,10 @@ fn transcript(case: &Case, tool: Tool, seed: u64) -> String {
             let _ = std::fs::remove_file(d.join(out));
         }
         let mut args = vec!["-n"];
+        args.extend(&targets);
+        text += &run(tool, d, &args);
+        // The same for real: restat edges now clean what is downstream.
+        let mut args = vec!["-j1"];
         args.extend(&targets);
         text += &run(tool, d, &args);
     }

@@ -626,7 +626,8 @@ pub(super) fn clean_file(
     use crate::work::BuildState;
     let graph = scan.graph;
     scan.file_dirty[file.index()] = false;
-    for &consumer in &graph.files[file].out_edges {
+    // Readers through discovered inputs count too (ninja's graph has them).
+    for consumer in sched.readers(file) {
         let c = consumer.index();
         if !plan.wanted[c] || !dirty[c] {
             continue;
