@@ -646,8 +646,10 @@ pub(super) fn clean_file(
             continue;
         }
         let mut most_recent: Option<(Vec<u8>, i64)> = None;
+        // The mtimes the scan saw, not the files' (as ninja): every input
+        // here is clean, so unchanged on disk, and a phony output keeps
+        // the mtime of its newest input.
         for &f in &ins {
-            scan.mtime[f.index()] = None;
             let m = scan.mtime(f);
             if most_recent.as_ref().is_none_or(|r| m > r.1) {
                 most_recent = Some((graph.files[f].path.to_vec(), m));
