@@ -434,7 +434,10 @@ impl<'g> Scheduler<'g> {
     ) {
         let graph = self.graph;
         // Frames of the depth-first walk: (edge, output index, consumer
-        // index).
+        // index). An edge's readers learn that it is done before any of
+        // them is looked at, so a reader met deeper in the walk through
+        // another producer is ready there already.
+        self.count_down_readers(edge);
         let mut stack = vec![(edge, 0usize, 0usize)];
         while let Some(top) = stack.last_mut() {
             let (done, o, c) = *top;
@@ -448,13 +451,7 @@ impl<'g> Scheduler<'g> {
                 continue;
             };
             *top = (done, o, c + 1);
-            if self.states[consumer] != BuildState::Want || self.last_producer[consumer] == done.0 {
-                continue;
-            }
-            self.last_producer[consumer] = done.0;
-            let left = &mut self.waiting[consumer];
-            *left = left.saturating_sub(1);
-            if *left > 0 {
+            if self.states[consumer] != BuildState::Want || self.waiting[consumer] > 0 {
                 continue;
             }
             if self.stopped {
@@ -463,11 +460,29 @@ impl<'g> Scheduler<'g> {
             }
             if !dirtiness.is_dirty(consumer) {
                 self.set_state(consumer, BuildState::Done);
+                self.count_down_readers(consumer);
                 stack.push((consumer, 0, 0));
                 continue;
             }
             // Dirty: scheduled (never recurses).
             self.schedule_dirty(consumer, batch.as_deref_mut());
+        }
+    }
+
+    /// Tells each `Want` reader of the outputs of the edge `done` (once
+    /// per reader) that one more of its producers is done.
+    fn count_down_readers(&mut self, done: EdgeId) {
+        let graph = self.graph;
+        for &out in &graph.edges[done].outputs {
+            let mut c = 0;
+            while let Some(reader) = self.reader(out, c) {
+                c += 1;
+                if self.states[reader] == BuildState::Want && self.last_producer[reader] != done.0 {
+                    self.last_producer[reader] = done.0;
+                    let left = &mut self.waiting[reader];
+                    *left = left.saturating_sub(1);
+                }
+            }
         }
     }
 
