@@ -193,6 +193,8 @@ pub(super) fn run_phase(
             let command = must(edge_command(graph, edge, false));
             let start_ms = millis(Instant::now());
             let x = &scan.explanations[edge.index()];
+            // A console edge holds back the lines of the others until it
+            // ends (spec: [build.order.console]).
             status.edge_started(graph, edge, i64::from(start_ms), x)?;
             if config.dry_run {
                 dry_done.push_back(Outcome {

@@ -297,7 +297,7 @@ impl<'w> Status<'w> {
         self.out.flush()
     }
 
-    // spec: [build.status.smart-terminal.console] [build.order.console]
+    // spec: [build.status.smart-terminal.console]
     fn set_console_locked(&mut self, locked: bool) -> io::Result<()> {
         if locked == self.console_locked {
             return Ok(());
