@@ -6,7 +6,7 @@
 //! append; when read, the last line for an output wins.
 
 use crate::load::c_atoi;
-use std::collections::HashMap;
+use hashbrown::HashTable;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -38,11 +38,107 @@ pub struct LogEntry {
     pub command_hash: u64,
 }
 
+/// The entries of a log by output path, in ninja's iteration order: the
+/// order in which outputs were first recorded (an output recorded again
+/// keeps its place); removing an entry moves the last one into its place
+/// (ninja's hash map keeps its values in one array and fills holes so).
+/// `-t cleandead`, `-t restat` and recompaction visit entries in this
+/// order (spec: [log.build.order]).
+#[derive(Clone, Debug, Default)]
+pub struct Entries {
+    list: Vec<(Vec<u8>, LogEntry)>,
+    /// Indices into `list`, hashed by their path (each path stored once).
+    index: HashTable<usize>,
+}
+
+impl PartialEq for Entries {
+    fn eq(&self, other: &Entries) -> bool {
+        self.list == other.list
+    }
+}
+
+impl Eq for Entries {}
+
+fn hash_path(path: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x6e326c67).hash_one(path)
+}
+
+impl Entries {
+    fn find(&self, output: &[u8]) -> Option<usize> {
+        let list = &self.list;
+        self.index
+            .find(hash_path(output), |&i| list[i].0 == output)
+            .copied()
+    }
+
+    pub fn get(&self, output: &[u8]) -> Option<&LogEntry> {
+        self.find(output).map(|i| &self.list[i].1)
+    }
+
+    /// Sets the entry of `output`, appending it when it is new.
+    pub fn insert(&mut self, output: Vec<u8>, entry: LogEntry) {
+        match self.find(&output) {
+            Some(i) => self.list[i].1 = entry,
+            None => {
+                let list = &self.list;
+                self.index
+                    .insert_unique(hash_path(&output), list.len(), |&i| hash_path(&list[i].0));
+                self.list.push((output, entry));
+            }
+        }
+    }
+
+    /// Removes the entry of `output`; the last entry takes its place.
+    pub fn remove(&mut self, output: &[u8]) {
+        let list = &self.list;
+        let Ok(slot) = self
+            .index
+            .find_entry(hash_path(output), |&i| list[i].0 == output)
+        else {
+            return;
+        };
+        let (i, _) = slot.remove();
+        let last = self.list.len() - 1;
+        if i != last {
+            // The last entry moves to `i`: repoint its index.
+            let list = &self.list;
+            if let Some(moved) = self
+                .index
+                .find_mut(hash_path(&list[last].0), |&j| j == last)
+            {
+                *moved = i;
+            }
+        }
+        self.list.swap_remove(i);
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.list.iter().map(|(k, _)| k)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Vec<u8>, &LogEntry)> {
+        self.list.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Vec<u8>, &mut LogEntry)> {
+        self.list.iter_mut().map(|(k, v)| (&*k, v))
+    }
+}
+
 /// A loaded build log: output path → last entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BuildLog {
     /// Entries by output path (bytes, exactly as logged).
-    pub entries: HashMap<Vec<u8>, LogEntry, foldhash::fast::FixedState>,
+    pub entries: Entries,
     /// Entry lines read (including superseded ones).
     pub total_entries: usize,
     /// Whether ninja would rewrite the log before the next build.
@@ -256,11 +352,7 @@ impl BuildLog {
     /// output for which `is_dead` is false ([log.build.recompact]).
     pub fn compacted_bytes(&self, mut is_dead: impl FnMut(&[u8]) -> bool) -> Vec<u8> {
         let mut out = header();
-        // Sorted by path, so that the same log always compacts to the same
-        // bytes (ninja writes its hash map's order).
-        let mut sorted: Vec<_> = self.entries.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        for (output, entry) in sorted {
+        for (output, entry) in self.entries.iter() {
             if !is_dead(output) {
                 out.extend(format_entry(output, entry));
             }
@@ -276,13 +368,50 @@ impl BuildLog {
         path: &Path,
         mut is_dead: impl FnMut(&[u8]) -> bool,
     ) -> io::Result<()> {
-        self.entries.retain(|output, _| !is_dead(output));
+        // The file is written in iteration order without the dead
+        // entries, which are then removed one by one.
+        let dead: Vec<Vec<u8>> = self
+            .entries
+            .keys()
+            .filter(|o| is_dead(o))
+            .cloned()
+            .collect();
+        let dead_set: std::collections::HashSet<&[u8]> =
+            dead.iter().map(|d| d.as_slice()).collect();
+        let bytes = self.compacted_bytes(|o| dead_set.contains(o));
+        for output in &dead {
+            self.entries.remove(output);
+        }
         self.total_entries = self.entries.len();
         self.needs_recompaction = false;
-        let bytes = self.compacted_bytes(|_| false);
         let mut temp: PathBuf = path.as_os_str().to_owned().into();
         temp.as_mut_os_string().push(".recompact");
         std::fs::write(&temp, bytes)?;
+        std::fs::rename(&temp, path)
+    }
+}
+
+impl BuildLog {
+    /// `-t restat`: sets the recorded mtime of the named outputs (every
+    /// output when none is named; names compared byte for byte) to their
+    /// current mtime (`stat`, 0 when missing), then rewrites the log at
+    /// `path` by way of `PATH.restat` ([tools.restat]).
+    pub fn restat(
+        &mut self,
+        path: &Path,
+        outputs: &[&[u8]],
+        stat: impl Fn(&[u8]) -> i64,
+    ) -> io::Result<()> {
+        for (output, entry) in self.entries.iter_mut() {
+            if outputs.is_empty() || outputs.contains(&output.as_slice()) {
+                entry.mtime = stat(output);
+            }
+        }
+        let bytes = self.compacted_bytes(|_| false);
+        let mut temp: PathBuf = path.as_os_str().to_owned().into();
+        temp.as_mut_os_string().push(".restat");
+        std::fs::write(&temp, bytes)?;
+        std::fs::remove_file(path)?;
         std::fs::rename(&temp, path)
     }
 }
@@ -357,6 +486,30 @@ mod tests {
             BuildLog::parse(b"#ninja  log v7"),
             ReadOutcome::Loaded(_)
         ));
+    }
+
+    /// Logs as older ninjas wrote them, entries and all (spec:
+    /// [log.build.old-version]): none is read, each file is deleted.
+    #[test]
+    fn hand_written_old_logs_are_discarded_and_deleted() {
+        let old: [&[u8]; 4] = [
+            // 1.12: v6, rapidhash not yet, same five fields.
+            b"# ninja log v6\n0\t4\t1700000000000000000\tout.o\t7f0e1d2c3b4a5968\n",
+            // 1.10/1.11: v5, mtimes in nanoseconds, MurmurHash64A hashes.
+            b"# ninja log v5\n0\t4\t1700000000000000000\tout.o\t7f0e1d2c3b4a5968\n",
+            // Before 1.3: v4 recorded the whole command.
+            b"# ninja log v4\n0\t4\t1700000000\tout.o\tcc -c in.c -o out.o\n",
+            // No header at all.
+            b"0\t4\t1700000000\tout.o\t7f0e1d2c3b4a5968\n",
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        for bytes in old {
+            assert_eq!(BuildLog::parse(bytes), ReadOutcome::Discard(WARN_TOO_OLD));
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(BuildLog::load(&path).unwrap(), (None, Some(WARN_TOO_OLD)));
+            assert!(!path.exists());
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Command-line entry: dispatches `n2ref check`, `n2ref build` (ninja's own
+//! Command-line entry: dispatches `n2ref check`, `n2ref audit`, `n2ref build` (ninja's own
 //! command line) and `n2ref conformance`, and behaves as `ninja` when the
 //! binary is invoked under that name.
 
@@ -23,13 +23,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
     match args.get(1).and_then(|a| a.to_str()) {
         Some("build") => run_build(&args[2..]),
         Some("check") => crate::check::cli_main(&args[1..]),
+        Some("audit") => crate::audit::cli_main(&args[1..]),
         Some("conformance") => crate::conformance::cli::main(&args[2..]),
         Some("--version") | Some("-V") => {
             println!("n2ref {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
         _ => {
-            eprintln!("usage: n2ref <check|build|conformance> [args]");
+            eprintln!("usage: n2ref <check|audit|build|conformance> [args]");
             ExitCode::from(2)
         }
     }

@@ -410,6 +410,30 @@ mod tests {
         assert_eq!(DepsLog::parse(&header()).warning, None);
     }
 
+    /// A version 3 log (ninja 1.3 to 1.9: 32-bit mtimes) with records is
+    /// not read at all (spec: [log.deps.old-version]) and is deleted.
+    #[test]
+    fn hand_written_v3_log_is_discarded() {
+        let mut v3 = SIGNATURE.to_vec();
+        v3.extend(3u32.to_le_bytes());
+        // Path record "out.o" (id 0), path record "in.c" (id 1), deps
+        // record for out.o with a 32-bit mtime and one input.
+        v3.extend(b"\x08\x00\x00\x00out.o\x00\x00\x00\xff\xff\xff\xff");
+        v3.extend(b"\x04\x00\x00\x00in.c\xfe\xff\xff\xff");
+        v3.extend(b"\x0c\x00\x00\x80\x00\x00\x00\x00\x00\xf1\x53\x65\x01\x00\x00\x00");
+        let r = DepsLog::parse(&v3);
+        assert_eq!(r.warning, Some(WARN_BAD_HEADER));
+        assert_eq!(r.action, FileAction::Delete);
+        assert!(r.log.nodes.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, &v3).unwrap();
+        let loaded = DepsLog::load(&path).unwrap().unwrap();
+        assert_eq!(loaded.warning, Some(WARN_BAD_HEADER));
+        assert!(loaded.log.get(b"out.o").is_none());
+        assert!(!path.exists());
+    }
+
     #[test]
     fn truncation_recovery() {
         // Cut inside the last record: everything before it survives.

@@ -5,6 +5,7 @@
 //! `[eval.rule.forward-ref]` appear in both).
 
 pub mod ast;
+pub mod audit;
 pub mod build;
 pub mod build_log;
 pub mod canon;
@@ -21,6 +22,7 @@ pub mod expand;
 pub mod graph;
 pub mod hash;
 pub mod load;
+pub mod msvc_deps;
 pub mod parse;
 pub mod print;
 pub mod scope;

@@ -242,7 +242,10 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     if let Some(tool) = options.tool
         && tool.when == RunAfter::Flags
     {
-        return not_implemented(out, err, tool.name);
+        return match tool.name {
+            "restat" => restat(&options, &rest, out, err),
+            _ => not_implemented(out, err, tool.name),
+        };
     }
 
     let load_options = LoadOptions {
@@ -344,6 +347,26 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         };
         return tools::query(&mut loaded.graph, &mut DiskReader, out, err, &rest);
     }
+    if tool.name == "browse" {
+        // spec: [tools.browse] as a ninja built without browse support.
+        return fatal(out, err, "browse tool not supported on this platform");
+    }
+    if tool.name == "graph" {
+        let status = tools::graph(&mut loaded.graph, &mut DiskReader, out, err, &rest)?;
+        std::mem::forget(loaded);
+        return Ok(status);
+    }
+    if tool.name == "clean" || tool.name == "cleandead" {
+        let mode = if tool.name == "cleandead" {
+            let log = logs.map(|l| l.build_log).unwrap_or_default();
+            Some(log)
+        } else {
+            None
+        };
+        let status = run_clean(&mut loaded.graph, mode.as_ref(), &options, &rest, out, err)?;
+        std::mem::forget(loaded);
+        return Ok(status);
+    }
     let mut cx = ToolContext {
         graph: &loaded.graph,
         out,
@@ -358,21 +381,9 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         "multi-inputs" => tools::multi_inputs(&mut cx, &rest)?,
         "compdb" => tools::compdb(&mut cx, &rest)?,
         "compdb-targets" => tools::compdb_targets(&mut cx, &rest)?,
-        "clean" => {
-            let Some((flags, targets)) = cx.options("clean", &rest, "hgr", &[], CLEAN_USAGE)?
-            else {
-                return Ok(1);
-            };
-            if !targets.is_empty() || flags.iter().any(|(c, _)| *c == 'r') {
-                return not_implemented(cx.out, cx.err, "clean TARGETS");
-            }
-            crate::clean::clean_all(
-                cx.graph,
-                flags.iter().any(|(c, _)| *c == 'g'),
-                options.build.dry_run,
-                options.build.verbosity == crate::build::Verbosity::Verbose,
-                cx.out,
-            )?
+        "missingdeps" => {
+            let deps_log = logs.map(|l| l.deps_log).unwrap_or_default();
+            tools::missingdeps(cx.graph, &deps_log, &mut DiskReader, cx.out, cx.err, &rest)?
         }
         "deps" => {
             let deps_log = logs.map(|l| l.deps_log).unwrap_or_default();
@@ -420,6 +431,102 @@ fn resolve_carets_through_deps(
             }
         })
         .collect()
+}
+
+/// `-t clean` (with its options in `args`), or `-t cleandead` when the
+/// build log is given.
+fn run_clean(
+    graph: &mut crate::graph::Graph,
+    dead: Option<&crate::build_log::BuildLog>,
+    options: &Options,
+    args: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    use crate::clean::{CleanMode, CleanOptions, clean};
+    let clean_options = CleanOptions {
+        dry_run: options.build.dry_run,
+        // `--quiet` does not silence the cleaner (ninja's cleaner only
+        // knows a quiet mode its command line never selects).
+        verbose: options.build.verbosity == crate::build::Verbosity::Verbose,
+    };
+    let base = std::path::Path::new("");
+    if let Some(log) = dead {
+        return clean(graph, CleanMode::Dead(log), clean_options, base, out, err);
+    }
+    let mut cx = ToolContext {
+        graph,
+        out,
+        err,
+        cwd: Vec::new(),
+    };
+    let Some((flags, operands)) = cx.options("clean", args, "hgr", &[], CLEAN_USAGE)? else {
+        return Ok(1);
+    };
+    let mode = if flags.iter().any(|(c, _)| *c == 'r') {
+        CleanMode::Rules(&operands)
+    } else if !operands.is_empty() {
+        CleanMode::Targets(&operands)
+    } else {
+        CleanMode::All {
+            generator: flags.iter().any(|(c, _)| *c == 'g'),
+        }
+    };
+    clean(graph, mode, clean_options, base, out, err)
+}
+
+/// `-t restat [OUTPUTS]`: runs before any manifest is read, so the log is
+/// always `./.ninja_log` (spec: [tools.restat]).
+fn restat(
+    options: &Options,
+    args: &[String],
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<i32> {
+    use crate::build_log::BuildLog;
+    let graph = crate::graph::Graph::new();
+    let mut cx = ToolContext {
+        graph: &graph,
+        out,
+        err,
+        cwd: Vec::new(),
+    };
+    let usage = "usage: ninja -t restat [outputs]\n";
+    let Some((_, outputs)) = cx.options("restat", args, "h", &[], usage)? else {
+        return Ok(1);
+    };
+    let path = std::path::Path::new(crate::build_log::FILE_NAME);
+    let mut log = match BuildLog::load(path) {
+        Ok((Some(log), _)) => log,
+        // Missing, or discarded for its version (deleted without a word).
+        Ok((None, _)) => return Ok(0),
+        Err(e) => {
+            let text = crate::load::io_error_text(&e);
+            writeln!(
+                err,
+                "ninja: error: loading build log {}: {text}",
+                crate::build_log::FILE_NAME
+            )?;
+            return Ok(1);
+        }
+    };
+    let names: Vec<&[u8]> = outputs.iter().map(|o| o.as_bytes()).collect();
+    if let Err(e) = log.restat(path, &names, crate::build::stat) {
+        let text = crate::load::io_error_text(&e);
+        writeln!(err, "ninja: error: failed recompaction: {text}")?;
+        return Ok(1);
+    }
+    // Opening the log for writing recompacts it when it needs it; without
+    // a manifest, an output is dead when it does not exist.
+    if !options.build.dry_run
+        && log.needs_recompaction
+        && let Err(e) = log.write_compacted(path, |p| crate::build::stat(p) == 0)
+    {
+        let text = crate::load::io_error_text(&e);
+        writeln!(err, "ninja: error: failed recompaction: {text}")?;
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 /// `-t clean -h`.

@@ -308,57 +308,10 @@ pub(super) fn run_phase(
         let mut code = outcome.code;
         let mut output = outcome.output;
 
-        // Discovered dependencies (deps = gcc) before reporting.
+        // Discovered dependencies before reporting (spec: [depfile.load.gcc],
+        // [depfile.msvc]): `deps = msvc` also filters the printed output.
         let deps_type = must(edge_binding(graph, edge, "deps"));
-        let mut deps_inputs: Vec<Vec<u8>> = Vec::new();
-        if !deps_type.is_empty() && !config.dry_run {
-            let depfile = must(edge_binding_escaped(graph, edge, "depfile", Escape::None));
-            if !depfile.is_empty() {
-                match std::fs::read(bytes_to_path(&depfile)) {
-                    Ok(content) => match parse_depfile(&content) {
-                        Ok(parsed) => {
-                            deps_inputs = parsed
-                                .inputs
-                                .into_iter()
-                                .map(|mut p| {
-                                    crate::canon::canonicalize(&mut p);
-                                    p
-                                })
-                                .collect();
-                            if !config.keep_depfile {
-                                let _ = std::fs::remove_file(bytes_to_path(&depfile));
-                            }
-                        }
-                        Err(error) => {
-                            if code == 0 {
-                                if !output.is_empty() {
-                                    output.push(b'\n');
-                                }
-                                output.extend(error.to_string().bytes());
-                                code = 1;
-                            }
-                        }
-                    },
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                    Err(error) => {
-                        if code == 0 {
-                            if !output.is_empty() {
-                                output.push(b'\n');
-                            }
-                            output.extend(
-                                format!(
-                                    "loading '{}': {}",
-                                    lossy(&depfile),
-                                    crate::load::io_error_text(&error)
-                                )
-                                .bytes(),
-                            );
-                            code = 1;
-                        }
-                    }
-                }
-            }
-        }
+        let deps_inputs = extract_deps(graph, edge, &deps_type, config, &mut code, &mut output);
 
         // Report.
         let times = (i64::from(outcome.start_ms), i64::from(outcome.end_ms));
@@ -611,6 +564,92 @@ fn abort(
         }
         if !depfile.is_empty() {
             let _ = std::fs::remove_file(bytes_to_path(&depfile));
+        }
+    }
+}
+
+/// The dependencies an edge with `deps` discovered: read from its depfile
+/// (`gcc`) or from its output (`msvc`, whose include lines are taken out
+/// of `output`). A failure to read them fails a command that succeeded:
+/// the error text is appended to its output and `code` becomes 1.
+fn extract_deps(
+    graph: &Graph,
+    edge: EdgeId,
+    deps_type: &[u8],
+    config: &Config,
+    code: &mut i32,
+    output: &mut Vec<u8>,
+) -> Vec<Vec<u8>> {
+    let fail = |message: String, code: &mut i32, output: &mut Vec<u8>| {
+        if *code == 0 {
+            if !output.is_empty() {
+                output.push(b'\n');
+            }
+            output.extend(message.bytes());
+            *code = 1;
+        }
+    };
+    match deps_type {
+        b"" => Vec::new(),
+        b"msvc" => {
+            // spec: [depfile.msvc] even when the command failed.
+            let prefix = must(edge_binding(graph, edge, "msvc_deps_prefix"));
+            let parsed = crate::msvc_deps::parse(output, &prefix);
+            *output = parsed.output;
+            parsed.includes.into_iter().collect()
+        }
+        b"gcc" => {
+            if config.dry_run {
+                return Vec::new();
+            }
+            let depfile = must(edge_binding_escaped(graph, edge, "depfile", Escape::None));
+            if depfile.is_empty() {
+                // spec: [depfile.load.gcc]
+                fail(
+                    "edge with deps=gcc but no depfile makes no sense".into(),
+                    code,
+                    output,
+                );
+                return Vec::new();
+            }
+            match std::fs::read(bytes_to_path(&depfile)) {
+                Ok(content) => match parse_depfile(&content) {
+                    Ok(parsed) => {
+                        let inputs = parsed
+                            .inputs
+                            .into_iter()
+                            .map(|mut p| {
+                                crate::canon::canonicalize(&mut p);
+                                p
+                            })
+                            .collect();
+                        if !config.keep_depfile {
+                            let _ = std::fs::remove_file(bytes_to_path(&depfile));
+                        }
+                        inputs
+                    }
+                    Err(error) => {
+                        fail(error.to_string(), code, output);
+                        Vec::new()
+                    }
+                },
+                Err(error) if error.kind() == io::ErrorKind::NotFound => Vec::new(),
+                Err(error) => {
+                    let message = format!(
+                        "loading '{}': {}",
+                        lossy(&depfile),
+                        crate::load::io_error_text(&error)
+                    );
+                    fail(message, code, output);
+                    Vec::new()
+                }
+            }
+        }
+        other => {
+            // ninja: a fatal error once the command has finished.
+            let _ = io::stdout().flush();
+            eprintln!("ninja: fatal: unknown deps type '{}'", lossy(other));
+            std::process::exit(1);
         }
     }
 }

@@ -127,6 +127,22 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// Whether the scan found `edge` dirty (after [`Scan::recompute`]).
+    pub fn edge_is_dirty(&self, edge: EdgeId) -> bool {
+        self.edge_dirty[edge.index()]
+    }
+
+    /// The `-d explain` reasons recorded for `edge` (only when the scan
+    /// was created with `explain`).
+    pub fn explanations(&self, edge: EdgeId) -> &[String] {
+        &self.explanations[edge.index()]
+    }
+
+    /// The inputs `edge`'s depfile or deps log entry added (known ones).
+    pub fn discovered_inputs(&self, edge: EdgeId) -> &[FileId] {
+        &self.discovered[edge.index()]
+    }
+
     /// Visits `file` and everything it depends on.
     ///
     /// The walk is depth first, in ninja's order: an edge's dyndep file,

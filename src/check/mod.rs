@@ -52,9 +52,19 @@ pub struct Lint {
 }
 
 impl Lint {
-    /// The spec rule ID, `check.<name>`.
+    /// The spec rule ID, `check.<name>` (`audit.<name>` for the findings
+    /// of `n2ref audit`, whose codes start with `N2A`).
     pub fn rule_id(&self) -> String {
-        format!("check.{}", self.name)
+        format!("{}.{}", self.chapter(), self.name)
+    }
+
+    /// The spec chapter describing it: `check` or `audit`.
+    pub fn chapter(&self) -> &'static str {
+        if self.code.starts_with("N2A") {
+            "audit"
+        } else {
+            "check"
+        }
     }
 }
 

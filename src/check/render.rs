@@ -232,10 +232,16 @@ fn render_one(
     let lint_note;
     if first_of_kind {
         lint_note = format!(
-            "`{}` is lint `{}`: see [{}] in spec/check.md",
+            "`{}` is {} `{}`: see [{}] in spec/{}.md",
             d.lint.code,
+            if d.lint.chapter() == "audit" {
+                "audit finding"
+            } else {
+                "lint"
+            },
             d.lint.name,
-            d.lint.rule_id()
+            d.lint.rule_id(),
+            d.lint.chapter()
         );
         group = group.element(Level::NOTE.message(lint_note.as_str()));
     }

@@ -1,13 +1,20 @@
-//! ninja's load-only tools (`-t commands|query|targets|rules|inputs|compdb|
-//! compdb-targets`), output byte for byte as ninja 1.13 (`spec/tools.md`).
+//! ninja's tools that only read (`-t commands|query|targets|rules|inputs|
+//! multi-inputs|compdb|compdb-targets|deps|graph|missingdeps`), output byte
+//! for byte as ninja 1.13 (`spec/tools.md`). The tools that change files
+//! (`clean`, `cleandead`, `restat`, `recompact`) live in `crate::clean`,
+//! `crate::build_log` and `crate::build`.
 //!
 //! Architecture invariant: tools read the graph and write to the streams
-//! they are given; they never touch the file system or the process state.
+//! they are given; files they must read (dyndep files, depfiles) come
+//! through a `FileReader` or a `stat` function passed in; they never write
+//! to the file system or change the process state.
 
 mod commands;
 mod compdb;
 mod deps;
+mod graph;
 mod inputs;
+mod missingdeps;
 mod query;
 mod rules;
 mod targets;
@@ -22,7 +29,9 @@ use crate::graph::{FileId, Graph};
 pub use commands::commands;
 pub use compdb::{compdb, compdb_targets};
 pub use deps::deps;
+pub use graph::graph;
 pub use inputs::{inputs, multi_inputs};
+pub use missingdeps::missingdeps;
 pub use query::query;
 pub use rules::rules;
 pub use targets::targets;
