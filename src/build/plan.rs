@@ -80,7 +80,8 @@ pub(super) fn critical_path_weights(
         graph.edges[e].inputs.iter().chain(extra.iter()).copied()
     };
     let own = |e: EdgeId| i64::from(graph.edges[e].rule != PHONY_RULE);
-    let mut weights = vec![0i64; graph.edges.len()];
+    // Edges the walk does not reach keep -1, below every weight.
+    let mut weights = vec![-1i64; graph.edges.len()];
     let mut visited = vec![false; graph.edges.len()];
     let mut sorted = Vec::new();
     let mut roots: Vec<FileId> = targets.iter().rev().copied().collect();

@@ -60,6 +60,7 @@ pub(super) fn run_phase(
     targets: &[FileId],
     config: &Config,
     loaded: &HashSet<FileId>,
+    weights: &mut Option<Vec<i64>>,
     progress: &mut Progress,
     build_start: Instant,
     out: &mut dyn Write,
@@ -144,7 +145,10 @@ pub(super) fn run_phase(
     };
     // Discovered inputs order the build like the others (ninja adds them
     // to its graph).
-    sched.set_priorities(critical_path_weights(graph, targets, &scan.discovered));
+    // The weights of the first round that runs anything stay for the whole
+    // build, even when a dyndep file adds edges (spec: [build.order.priority]).
+    let w = weights.get_or_insert_with(|| critical_path_weights(graph, targets, &scan.discovered));
+    sched.set_priorities(w.clone());
     sched.set_discovered(
         scan.discovered_order
             .iter()
