@@ -3,29 +3,35 @@
 //!
 //! Every edge is in exactly one [`BuildState`] at any time; the current
 //! state is stored per edge, and the states that need a fast view have side
-//! structures: `Ready` edges sit in a FIFO queue, `Queued` edges in one FIFO
-//! per pool, and `Running` edges are counted per pool and globally.
+//! structures: `Ready` edges sit in one priority queue, `Queued` edges in
+//! one ordered set per pool, and `Running` edges are counted globally.
 //!
 //! ```text
-//!  Unknown --want--> Want --all producers Done--> Ready
-//!  Ready --phony or clean--> Done
-//!  Ready --dirty--> Queued --pool and -j have room--> Running
+//!  Unknown --want--> Want --all producers Done, clean--> Done
+//!  Want --all producers Done, dirty--> Queued (pool with a depth) or Ready
+//!  Queued --the pool has room--> Ready
+//!  Ready --phony--> Done        Ready --command, -j has room--> Running
 //!  Running --finished(ok)--> Done        Running --finished(err)--> Failed
 //!  Want --a producer Failed or Skipped--> Skipped
 //!  Want | Ready | Queued --the -k budget is used up--> Skipped
 //! ```
 //!
-//! A driver (the executor of issue 3) loops: call
-//! [`Scheduler::next_to_start`] until it returns `None`, starting each edge
-//! it returns; wait for a running edge to end and report it with
-//! [`Scheduler::finished`]; stop when [`Scheduler::is_finished`] holds.
-//! There is no planning pass beyond marking edges `Want`: `Ready` edges are
-//! examined lazily, one at a time, by `next_to_start`, and it returns the
-//! first out-of-date edge that may start at once.
+//! The order follows ninja 1.13 exactly (spec: [build.order.priority]
+//! [build.order.pools] [build.order.phony] [build.order.finish]): the
+//! ready queue is ordered by critical path weight ([`Scheduler::set_priorities`])
+//! and then by edge id; a pool's waiting edges by the same key; an edge
+//! whose producers are all done is examined at once, and if it is clean it
+//! is done at once too, which may make its consumers ready in turn (depth
+//! first, in the order of the outputs and of their consumers).
 //!
-//! Whether an edge is out of date is asked of a [`Dirtiness`]. `Ready`
-//! means only "every edge producing an input (explicit, implicit or
-//! order-only) is `Done`"; it says nothing about files on disk.
+//! A driver loops: call [`Scheduler::next_to_start`] until it returns
+//! `None`, starting each edge it returns; wait for a running edge to end
+//! and report it with [`Scheduler::finished`]; stop when
+//! [`Scheduler::is_finished`] holds. Whether an edge is out of date is
+//! asked of a [`Dirtiness`], once, when its producers are all done; the
+//! work that needs it (classifying the edges made ready by [`Scheduler::want`]
+//! or [`Scheduler::finished`]) is therefore done at the start of the next
+//! call to `next_to_start`, in the order the events happened.
 //!
 //! Validations (`|@`) are followed as ninja does: wanting an edge also
 //! wants the producers of its validation files, but a validation never
@@ -41,21 +47,23 @@
 //! [`Scheduler::is_stalled`] reports.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 use crate::densemap::{DenseMap, Id};
-use crate::graph::{EdgeId, FileId, Graph, PHONY_RULE};
+use crate::graph::{EdgeId, FileId, Graph, PHONY_RULE, PoolId};
 
 /// Where an edge is in the build.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BuildState {
     /// Not (yet) needed by the build.
     Unknown,
-    /// Needed, but an edge producing one of its inputs is not `Done`.
+    /// Needed, but an edge producing one of its inputs is not `Done` (or
+    /// it was not examined yet).
     Want,
-    /// Every producing edge is `Done`; waiting to be examined.
+    /// Out of date and scheduled: waiting in the ready queue for `-j` to
+    /// have room (phony edges too, until they are taken from the queue).
     Ready,
-    /// Out of date, waiting for room in its pool and under `-j`.
+    /// Out of date, waiting for room in its pool.
     Queued,
     /// Handed to the runner.
     Running,
@@ -70,10 +78,12 @@ pub enum BuildState {
 
 const STATES: usize = 8;
 
-/// Decides whether a `Ready` edge must run.
+/// Decides whether an edge whose producers are all done must run.
 pub trait Dirtiness {
-    /// Whether `edge` is out of date. Called at most once per edge and
-    /// never for phony edges.
+    /// Whether `edge` is out of date. Called at most once per edge, also
+    /// for phony edges (a dirty phony edge is scheduled like a command and
+    /// completes when it is taken from the ready queue; a clean one
+    /// completes at once).
     fn is_dirty(&mut self, edge: EdgeId) -> bool;
 }
 
@@ -102,30 +112,46 @@ impl Default for Options {
     }
 }
 
+/// Something that happened and whose consequences need a [`Dirtiness`].
+#[derive(Copy, Clone, Debug)]
+enum Event {
+    /// A running edge ended (successfully or not).
+    Finished(EdgeId, bool),
+}
+
 /// The state of every edge of a graph during one build.
 pub struct Scheduler<'g> {
     graph: &'g Graph,
     options: Options,
     states: DenseMap<EdgeId, BuildState>,
     counts: [usize; STATES],
-    /// `Ready` edges, highest priority first; ties go to the edge made
-    /// ready first, or with [`Scheduler::set_priorities`] to the lower id.
-    ready: BinaryHeap<(i64, Reverse<usize>, Reverse<u32>)>,
-    /// Per-edge priorities (ninja's critical path weights), if set.
-    priorities: Option<Vec<i64>>,
-    /// Counts edges made ready, for FIFO ties.
-    ready_seq: usize,
-    /// `Queued` edges, by pool index.
-    pool_queues: Vec<VecDeque<EdgeId>>,
-    /// `Running` edges, by pool index.
-    pool_running: Vec<usize>,
+    /// `Ready` edges: highest weight first, then lowest id.
+    ready: BinaryHeap<(i64, Reverse<u32>)>,
+    /// Per-edge priorities (ninja's critical path weights); all 0 unless
+    /// set.
+    weights: Vec<i64>,
+    /// `Queued` edges, by pool index: highest weight first, then lowest id.
+    delayed: Vec<BTreeSet<(Reverse<i64>, u32)>>,
+    /// Per pool: edges scheduled (ready or running) and not yet finished.
+    pool_use: Vec<usize>,
     failures: usize,
     stopped: bool,
-    /// For each `Want` edge, how many of its inputs (counted per listing)
-    /// are produced by edges not yet `Done`: it becomes `Ready` at zero.
-    /// Counting, rather than re-checking every input each time a producer
-    /// finishes, keeps edges with thousands of inputs (links) linear.
+    /// For each `Want` edge, how many distinct edges producing its inputs
+    /// are not yet `Done`: its producers are all done at zero.
     waiting: DenseMap<EdgeId, u32>,
+    /// The producer that last counted down `waiting` (so that an edge
+    /// reading several outputs of one producer counts it once).
+    last_producer: DenseMap<EdgeId, u32>,
+    /// Newly wanted edges whose producers are all done, to be examined.
+    fresh: Vec<EdgeId>,
+    /// Finished edges whose consequences are not yet worked out.
+    events: VecDeque<Event>,
+    /// Inputs found in depfiles or the deps log, per edge (empty unless
+    /// [`Scheduler::set_discovered`] was called).
+    extra_inputs: Vec<Vec<FileId>>,
+    /// The edges reading each file through a discovered input, in the
+    /// order they were found: they come after the file's `out_edges`.
+    extra_readers: Vec<Vec<EdgeId>>,
 }
 
 impl<'g> Scheduler<'g> {
@@ -133,9 +159,11 @@ impl<'g> Scheduler<'g> {
     pub fn new(graph: &'g Graph, options: Options) -> Scheduler<'g> {
         let mut states = DenseMap::default();
         let mut waiting = DenseMap::default();
+        let mut last_producer = DenseMap::default();
         for _ in graph.edges.ids() {
             states.push(BuildState::Unknown);
             waiting.push(0);
+            last_producer.push(u32::MAX);
         }
         let mut counts = [0; STATES];
         counts[BuildState::Unknown as usize] = graph.edges.len();
@@ -145,32 +173,82 @@ impl<'g> Scheduler<'g> {
             states,
             counts,
             ready: BinaryHeap::new(),
-            priorities: None,
-            ready_seq: 0,
-            pool_queues: vec![VecDeque::new(); graph.pools.len()],
-            pool_running: vec![0; graph.pools.len()],
+            weights: vec![0; graph.edges.len()],
+            delayed: vec![BTreeSet::new(); graph.pools.len()],
+            pool_use: vec![0; graph.pools.len()],
             failures: 0,
             stopped: false,
             waiting,
+            last_producer,
+            fresh: Vec::new(),
+            events: VecDeque::new(),
+            extra_inputs: Vec::new(),
+            extra_readers: Vec::new(),
         }
     }
 
-    /// Orders `Ready` edges as ninja does: by `weights` (indexed by edge),
-    /// highest first, then by edge id, lowest first. Without this, `Ready`
-    /// edges are examined in the order they became ready.
-    pub fn set_priorities(&mut self, weights: Vec<i64>) {
-        self.priorities = Some(weights);
+    /// Adds inputs that the graph does not list: those found in depfiles
+    /// or the deps log, as `(edge, inputs)` in the order they were read.
+    /// They order the build like the edge's other inputs do, and the edge
+    /// reads each of them after the edges the manifest lists (as in
+    /// ninja, which adds them to its graph). Call before
+    /// [`Scheduler::want`].
+    pub fn set_discovered(&mut self, discovered: Vec<(EdgeId, Vec<FileId>)>) {
+        let graph = self.graph;
+        self.extra_inputs = vec![Vec::new(); graph.edges.len()];
+        self.extra_readers = vec![Vec::new(); graph.files.len()];
+        for (edge, inputs) in discovered {
+            for &f in &inputs {
+                self.extra_readers[f.index()].push(edge);
+            }
+            self.extra_inputs[edge.index()].extend(inputs);
+        }
     }
 
-    fn push_ready(&mut self, edge: EdgeId) {
-        let key = match &self.priorities {
-            Some(w) => (w[edge.index()], Reverse(0), Reverse(edge.0)),
-            None => {
-                self.ready_seq += 1;
-                (0, Reverse(self.ready_seq), Reverse(edge.0))
-            }
-        };
-        self.ready.push(key);
+    /// Every input of `edge`: the graph's, then the discovered ones.
+    fn inputs_of(&self, edge: EdgeId) -> impl Iterator<Item = FileId> + '_ {
+        let extra = self.extra_inputs.get(edge.index()).map_or(&[][..], |v| v);
+        self.graph.edges[edge]
+            .inputs
+            .iter()
+            .chain(extra.iter())
+            .copied()
+    }
+
+    /// The edges reading `file`: the graph's, then those reading it
+    /// through a discovered input (see [`Scheduler::set_discovered`]).
+    pub fn readers(&self, file: FileId) -> impl Iterator<Item = EdgeId> + '_ {
+        self.readers_of(file)
+    }
+
+    fn readers_of(&self, file: FileId) -> impl Iterator<Item = EdgeId> + '_ {
+        let extra = self.extra_readers.get(file.index()).map_or(&[][..], |v| v);
+        self.graph.files[file]
+            .out_edges
+            .iter()
+            .chain(extra.iter())
+            .copied()
+    }
+
+    /// The `c`th reader of `file` (see [`Scheduler::readers_of`]).
+    fn reader(&self, file: FileId, c: usize) -> Option<EdgeId> {
+        let listed = &self.graph.files[file].out_edges;
+        match listed.get(c) {
+            Some(&e) => Some(e),
+            None => self
+                .extra_readers
+                .get(file.index())
+                .and_then(|v| v.get(c - listed.len()))
+                .copied(),
+        }
+    }
+
+    /// Orders `Ready` and `Queued` edges as ninja does: by `weights`
+    /// (indexed by edge), highest first, then by edge id, lowest first.
+    /// Without this every weight is 0, so the lowest id goes first.
+    pub fn set_priorities(&mut self, weights: Vec<i64>) {
+        assert_eq!(weights.len(), self.graph.edges.len());
+        self.weights = weights;
     }
 
     /// The state of `edge`.
@@ -201,8 +279,10 @@ impl<'g> Scheduler<'g> {
 
     /// Wants `target`: marks the edge producing it, and every edge it
     /// depends on through inputs of any kind or names as a validation,
-    /// `Want`. Edges whose producing edges are all `Done` become `Ready`.
-    /// A source file (no producing edge) needs nothing.
+    /// `Want`. A source file (no producing edge) needs nothing. The edges
+    /// whose producers are all done are examined by the next call to
+    /// [`Scheduler::next_to_start`], all together: pools release their
+    /// waiting edges only once all of them are queued.
     ///
     /// May be called again later; an edge wanted after an upstream edge
     /// failed, or after the build stopped, becomes `Skipped`.
@@ -219,29 +299,29 @@ impl<'g> Scheduler<'g> {
             }
             self.set_state(edge, BuildState::Want);
             marked.push(edge);
-            let e = &graph.edges[edge];
-            stack.extend(e.inputs.iter().copied());
-            stack.extend(e.validations.iter().copied());
+            stack.extend(self.inputs_of(edge));
+            stack.extend(graph.edges[edge].validations.iter().copied());
         }
         // Producers are all marked now, so their states are final enough
-        // to classify each new edge.
+        // to count what each new edge waits for.
         for edge in marked {
             if self.states[edge] == BuildState::Want {
-                self.classify(edge);
+                self.count_waiting(edge);
             }
         }
     }
 
-    /// Moves a `Want` edge on if its producing edges allow it, or records
-    /// how many producing edges it still waits for.
-    fn classify(&mut self, edge: EdgeId) {
+    /// Counts the producers a newly wanted edge waits for; an edge that
+    /// waits for none is examined later (it needs a [`Dirtiness`]).
+    fn count_waiting(&mut self, edge: EdgeId) {
         let graph = self.graph;
         if self.stopped {
             self.skip_downstream(edge);
             return;
         }
-        let mut waiting = 0;
-        for &input in &graph.edges[edge].inputs {
+        let mut producers: Vec<EdgeId> = Vec::new();
+        let inputs: Vec<FileId> = self.inputs_of(edge).collect();
+        for input in inputs {
             if let Some(producer) = graph.files[input].in_edge {
                 match self.states[producer] {
                     BuildState::Done => {}
@@ -249,79 +329,227 @@ impl<'g> Scheduler<'g> {
                         self.skip_downstream(edge);
                         return;
                     }
-                    _ => waiting += 1,
+                    _ => producers.push(producer),
                 }
             }
         }
-        self.waiting[edge] = waiting;
-        if waiting == 0 {
-            self.set_state(edge, BuildState::Ready);
-            self.push_ready(edge);
+        producers.sort_unstable();
+        producers.dedup();
+        self.waiting[edge] = producers.len() as u32;
+        if producers.is_empty() {
+            self.fresh.push(edge);
         }
     }
 
-    /// One producing input of the `Want` edge `edge` is now `Done`.
-    fn input_done(&mut self, edge: EdgeId) {
-        let left = &mut self.waiting[edge];
-        *left = left.saturating_sub(1);
-        if *left > 0 {
-            return;
+    /// Works out what happened since the last call: examines the newly
+    /// wanted edges that are ready (as one batch), then the finished edges
+    /// in the order they finished.
+    fn settle(&mut self, dirtiness: &mut dyn Dirtiness) {
+        if !self.fresh.is_empty() {
+            let fresh = std::mem::take(&mut self.fresh);
+            let mut batch = Vec::new();
+            for edge in fresh {
+                if self.states[edge] == BuildState::Want && self.waiting[edge] == 0 {
+                    self.inputs_ready(edge, dirtiness, Some(&mut batch));
+                }
+            }
+            // spec: [build.order.pools]
+            batch.sort_unstable();
+            batch.dedup();
+            for pool in batch {
+                self.release(pool);
+            }
         }
+        while let Some(event) = self.events.pop_front() {
+            match event {
+                Event::Finished(edge, success) => {
+                    let pool = self.graph.edges[edge].pool.index();
+                    self.unschedule(pool);
+                    if success {
+                        self.outputs_ready(edge, dirtiness);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The producers of the `Want` edge `edge` are all done: a clean edge
+    /// is done at once (spec: [build.order.finish]), a dirty one is
+    /// scheduled. With `batch`, pools do not release edges now; the pools
+    /// that got edges are listed in it instead.
+    fn inputs_ready(
+        &mut self,
+        edge: EdgeId,
+        dirtiness: &mut dyn Dirtiness,
+        batch: Option<&mut Vec<usize>>,
+    ) {
         if self.stopped {
             self.skip_downstream(edge);
             return;
         }
-        self.set_state(edge, BuildState::Ready);
-        self.push_ready(edge);
+        if !dirtiness.is_dirty(edge) {
+            self.set_state(edge, BuildState::Done);
+            self.outputs_ready_batch(edge, dirtiness, batch);
+            return;
+        }
+        self.schedule_dirty(edge, batch);
+    }
+
+    /// Moves a pool's best waiting edges to the ready queue while the pool
+    /// has room (spec: [build.order.pools]).
+    fn release(&mut self, pool: usize) {
+        let depth = self.graph.pools[PoolId::from_index(pool)].depth;
+        while self.pool_use[pool] < depth {
+            let Some((Reverse(weight), id)) = self.delayed[pool].pop_first() else {
+                break;
+            };
+            self.pool_use[pool] += 1;
+            self.set_state(EdgeId(id), BuildState::Ready);
+            self.ready.push((weight, Reverse(id)));
+        }
+    }
+
+    /// A scheduled edge of `pool` finished (or, if phony, was taken from
+    /// the ready queue): the pool has room for one more.
+    fn unschedule(&mut self, pool: usize) {
+        let depth = self.graph.pools[PoolId::from_index(pool)].depth;
+        if depth != 0 {
+            self.pool_use[pool] -= 1;
+            self.release(pool);
+        }
+    }
+
+    /// The `Done` edge `edge` made its outputs ready: examines its
+    /// consumers, output by output, in the order they read the file,
+    /// depth first through consumers that are clean.
+    fn outputs_ready(&mut self, edge: EdgeId, dirtiness: &mut dyn Dirtiness) {
+        self.outputs_ready_batch(edge, dirtiness, None);
+    }
+
+    fn outputs_ready_batch(
+        &mut self,
+        edge: EdgeId,
+        dirtiness: &mut dyn Dirtiness,
+        mut batch: Option<&mut Vec<usize>>,
+    ) {
+        let graph = self.graph;
+        // Frames of the depth-first walk: (edge, output index, consumer
+        // index). An edge's readers learn that it is done before any of
+        // them is looked at, so a reader met deeper in the walk through
+        // another producer is ready there already.
+        self.count_down_readers(edge);
+        let mut stack = vec![(edge, 0usize, 0usize)];
+        while let Some(top) = stack.last_mut() {
+            let (done, o, c) = *top;
+            let outputs = &graph.edges[done].outputs;
+            if o == outputs.len() {
+                stack.pop();
+                continue;
+            }
+            let Some(consumer) = self.reader(outputs[o], c) else {
+                *top = (done, o + 1, 0);
+                continue;
+            };
+            *top = (done, o, c + 1);
+            if self.states[consumer] != BuildState::Want || self.waiting[consumer] > 0 {
+                continue;
+            }
+            if self.stopped {
+                self.skip_downstream(consumer);
+                continue;
+            }
+            if !dirtiness.is_dirty(consumer) {
+                self.set_state(consumer, BuildState::Done);
+                self.count_down_readers(consumer);
+                stack.push((consumer, 0, 0));
+                continue;
+            }
+            // Dirty: scheduled (never recurses).
+            self.schedule_dirty(consumer, batch.as_deref_mut());
+        }
+    }
+
+    /// Tells each `Want` reader of the outputs of the edge `done` (once
+    /// per reader) that one more of its producers is done.
+    fn count_down_readers(&mut self, done: EdgeId) {
+        let graph = self.graph;
+        for &out in &graph.edges[done].outputs {
+            let mut c = 0;
+            while let Some(reader) = self.reader(out, c) {
+                c += 1;
+                if self.states[reader] == BuildState::Want && self.last_producer[reader] != done.0 {
+                    self.last_producer[reader] = done.0;
+                    let left = &mut self.waiting[reader];
+                    *left = left.saturating_sub(1);
+                }
+            }
+        }
+    }
+
+    /// Schedules a dirty edge whose producers are all done.
+    fn schedule_dirty(&mut self, edge: EdgeId, batch: Option<&mut Vec<usize>>) {
+        let graph = self.graph;
+        let pool = graph.edges[edge].pool;
+        let i = pool.index();
+        if graph.pools[pool].depth == 0 {
+            self.set_state(edge, BuildState::Ready);
+            self.ready
+                .push((self.weights[edge.index()], Reverse(edge.0)));
+            return;
+        }
+        self.set_state(edge, BuildState::Queued);
+        self.delayed[i].insert((Reverse(self.weights[edge.index()]), edge.0));
+        match batch {
+            Some(pools) => pools.push(i),
+            None => self.release(i),
+        }
     }
 
     /// The next edge to start, now `Running`, or `None` when nothing may
     /// start until a running edge finishes (or ever).
     ///
-    /// Examines `Ready` edges in order until one can start: phony edges
-    /// and clean edges become `Done` (which may make more edges `Ready`),
-    /// dirty edges are queued in their pool. A queued edge starts when the
-    /// global `-j` limit and its pool's depth (0 = unlimited) allow.
+    /// First works out the consequences of [`Scheduler::want`] and
+    /// [`Scheduler::finished`] since the last call, then takes edges from
+    /// the ready queue, best first: a phony edge completes at once (which
+    /// may make more edges ready), a command starts if `-j` has room.
     pub fn next_to_start(&mut self, dirtiness: &mut dyn Dirtiness) -> Option<EdgeId> {
         self.next_to_start_gated(dirtiness, &mut |_| true)
     }
 
-    /// Like [`Scheduler::next_to_start`], but an edge leaves the queues
-    /// only if `gate` agrees (the executor's jobserver: whether a job
-    /// token is free). The gate is asked for a queued command about to
-    /// start, and for a `Ready` phony edge about to complete (ninja takes
-    /// a token for those too and gives it back at once). When it refuses,
-    /// the edge stays where it is and nothing starts now.
+    /// Like [`Scheduler::next_to_start`], but an edge leaves the ready
+    /// queue only if `gate` agrees (the executor's jobserver: whether a job
+    /// token is free). The gate is asked for the best ready edge, command
+    /// or phony (ninja takes a token for those too and gives it back at
+    /// once). When it refuses, the edge stays where it is and nothing
+    /// starts now.
     pub fn next_to_start_gated(
         &mut self,
         dirtiness: &mut dyn Dirtiness,
         gate: &mut dyn FnMut(EdgeId) -> bool,
     ) -> Option<EdgeId> {
         let graph = self.graph;
+        self.settle(dirtiness);
         loop {
             if self.stopped || !self.has_room() {
                 return None;
             }
-            match self.start_queued(gate) {
-                Err(()) => return None,
-                Ok(Some(edge)) => return Some(edge),
-                Ok(None) => {}
-            }
-            let &(_, _, Reverse(id)) = self.ready.peek()?;
+            // spec: [build.order.priority]
+            let &(_, Reverse(id)) = self.ready.peek()?;
             let edge = EdgeId(id);
             debug_assert_eq!(self.states[edge], BuildState::Ready);
-            let phony = graph.edges[edge].rule == PHONY_RULE;
-            if phony && !gate(edge) {
+            if !gate(edge) {
                 return None;
             }
             self.ready.pop();
-            if phony || !dirtiness.is_dirty(edge) {
-                self.complete(edge);
-            } else {
-                self.set_state(edge, BuildState::Queued);
-                let pool = graph.edges[edge].pool.index();
-                self.pool_queues[pool].push_back(edge);
+            if graph.edges[edge].rule == PHONY_RULE {
+                // spec: [build.order.phony]
+                self.set_state(edge, BuildState::Done);
+                self.unschedule(graph.edges[edge].pool.index());
+                self.outputs_ready(edge, dirtiness);
+                continue;
             }
+            self.set_state(edge, BuildState::Running);
+            return Some(edge);
         }
     }
 
@@ -330,34 +558,13 @@ impl<'g> Scheduler<'g> {
         j == 0 || self.count(BuildState::Running) < j
     }
 
-    /// Starts the first queued edge whose pool has room, if `gate`
-    /// agrees (`Err` when it refuses).
-    fn start_queued(&mut self, gate: &mut dyn FnMut(EdgeId) -> bool) -> Result<Option<EdgeId>, ()> {
-        let graph = self.graph;
-        for (pool, p) in graph.pools.iter() {
-            let i = pool.index();
-            if p.depth != 0 && self.pool_running[i] >= p.depth {
-                continue;
-            }
-            if let Some(&edge) = self.pool_queues[i].front() {
-                if !gate(edge) {
-                    return Err(());
-                }
-                self.pool_queues[i].pop_front();
-                self.pool_running[i] += 1;
-                self.set_state(edge, BuildState::Running);
-                return Ok(Some(edge));
-            }
-        }
-        Ok(None)
-    }
-
     /// Reports that a `Running` edge ended.
     ///
-    /// Success makes it `Done` (consumers whose producers are then all
-    /// `Done` become `Ready`); failure makes it `Failed` and every wanted
-    /// edge downstream `Skipped`, and once the `-k` budget is used up every
-    /// edge not yet running is `Skipped` too.
+    /// Success makes it `Done`; consumers whose producers are then all
+    /// `Done` are examined by the next [`Scheduler::next_to_start`].
+    /// Failure makes it `Failed` and every wanted edge downstream
+    /// `Skipped`, and once the `-k` budget is used up every edge not yet
+    /// running is `Skipped` too.
     ///
     /// # Panics
     /// If `edge` is not `Running`.
@@ -368,36 +575,22 @@ impl<'g> Scheduler<'g> {
             BuildState::Running,
             "finished() on an edge that is not running"
         );
-        self.pool_running[graph.edges[edge].pool.index()] -= 1;
+        self.events.push_back(Event::Finished(edge, success));
         if success {
-            self.complete(edge);
+            self.set_state(edge, BuildState::Done);
             return;
         }
         self.set_state(edge, BuildState::Failed);
         self.failures += 1;
         for &out in &graph.edges[edge].outputs {
-            for &consumer in &graph.files[out].out_edges {
+            let readers: Vec<EdgeId> = self.readers_of(out).collect();
+            for consumer in readers {
                 self.skip_downstream(consumer);
             }
         }
         let k = self.options.failures_allowed;
         if k != 0 && self.failures >= k {
             self.stop();
-        }
-    }
-
-    /// Marks `edge` `Done` and promotes consumers that became `Ready`.
-    fn complete(&mut self, edge: EdgeId) {
-        let graph = self.graph;
-        self.set_state(edge, BuildState::Done);
-        for &out in &graph.edges[edge].outputs {
-            for &consumer in &graph.files[out].out_edges {
-                // A consumer listing the file twice is listed here twice,
-                // and counted twice in `waiting`.
-                if self.states[consumer] == BuildState::Want {
-                    self.input_done(consumer);
-                }
-            }
         }
     }
 
@@ -411,7 +604,8 @@ impl<'g> Scheduler<'g> {
             }
             self.set_state(edge, BuildState::Skipped);
             for &out in &graph.edges[edge].outputs {
-                stack.extend(graph.files[out].out_edges.iter().copied());
+                let readers: Vec<EdgeId> = self.readers_of(out).collect();
+                stack.extend(readers);
             }
         }
     }
@@ -421,9 +615,10 @@ impl<'g> Scheduler<'g> {
         let graph = self.graph;
         self.stopped = true;
         self.ready.clear();
-        for queue in &mut self.pool_queues {
+        for queue in &mut self.delayed {
             queue.clear();
         }
+        self.fresh.clear();
         for edge in graph.edges.ids() {
             if matches!(
                 self.states[edge],
@@ -451,6 +646,8 @@ impl<'g> Scheduler<'g> {
     pub fn is_stalled(&self) -> bool {
         !self.is_finished()
             && self.ready.is_empty()
+            && self.fresh.is_empty()
+            && self.events.is_empty()
             && self.count(BuildState::Queued) == 0
             && self.count(BuildState::Running) == 0
     }
@@ -537,7 +734,8 @@ mod tests {
         );
         want(&mut s, &g, "d");
         assert_eq!(s.state(d), BuildState::Want);
-        assert_eq!(s.state(a), BuildState::Ready);
+        // Examined (and scheduled) by the first next_to_start.
+        assert_eq!(s.state(a), BuildState::Want);
         assert_eq!(s.next_to_start(&mut all_dirty), Some(a));
         assert_eq!(s.next_to_start(&mut all_dirty), None);
         s.finished(a, true);
@@ -570,8 +768,8 @@ mod tests {
         s.finished(b, true);
         assert_eq!(s.next_to_start(&mut only_b), None);
         assert!(s.succeeded());
-        // The phony edge was never asked about.
-        assert_eq!(asked, vec![edge(&g, "a"), b]);
+        // Each edge was asked once, when its inputs were ready.
+        assert_eq!(asked, vec![edge(&g, "a"), b, edge(&g, "all")]);
     }
 
     #[test]

@@ -66,3 +66,45 @@ fn tools_walk_long_chains_without_recursion() {
         assert_eq!(count, lines, "{name} printed {count} lines");
     }
 }
+
+/// The build's dependency scan and plan walk a 100,000-edge chain on a
+/// test thread's small stack: both keep their own stacks.
+#[test]
+fn dry_run_scans_a_long_chain_without_recursion() {
+    const EDGES: usize = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    std::fs::write(dir.path().join("src"), "").unwrap();
+    let mut manifest =
+        format!("builddir = {d}\nrule r\n  command = c $out\nbuild {d}/f0: r {d}/src\n");
+    for i in 1..EDGES {
+        manifest.push_str(&format!("build {d}/f{i}: r {d}/f{}\n", i - 1));
+    }
+    let mut reader = MemoryReader::new(&[("build.ninja", &manifest)]);
+    let mut loaded =
+        load(&mut reader, b"build.ninja", &LoadOptions::default()).expect("chain loads");
+    let last = format!("{d}/f{}", EDGES - 1);
+    let target = loaded.graph.lookup_file(last.as_bytes()).unwrap();
+    let config = n2ref::build::Config {
+        dry_run: true,
+        ..Default::default()
+    };
+    let (mut out, mut err, mut total) = (Vec::new(), Vec::new(), 0);
+    let ended = n2ref::build::run(
+        &mut loaded.graph,
+        &[target],
+        &config,
+        &mut total,
+        &mut out,
+        &mut err,
+    )
+    .expect("writes to memory");
+    assert!(
+        matches!(ended, n2ref::build::Ended::Succeeded { .. }),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    let lines: Vec<&[u8]> = out.split(|&b| b == b'\n').collect();
+    assert_eq!(lines.len(), EDGES + 1);
+    assert_eq!(lines[0], format!("[1/{EDGES}] c {d}/f0").as_bytes());
+}

@@ -294,12 +294,15 @@ fn run_rounds(
     // Once commands have run, signals stay caught between rounds too
     // (spec: [build.interrupt.signal]).
     let mut signals = None;
+    // The critical path weights, computed once (spec: [build.order.priority]).
+    let mut weights = None;
     loop {
         let phase = run_phase(
             graph,
             targets,
             config,
             loaded,
+            &mut weights,
             &mut progress,
             build_start,
             out,

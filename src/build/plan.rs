@@ -13,6 +13,10 @@ pub(super) struct Plan {
 }
 
 impl Plan {
+    /// Adds `file` (needed by `dependent`, if any) and everything it
+    /// needs to the plan: a depth-first walk in ninja's order (inputs,
+    /// then discovered inputs, then validations), with its own stack.
+    /// The first source file that is missing is the error.
     pub(super) fn add(
         &mut self,
         scan: &Scan,
@@ -20,37 +24,41 @@ impl Plan {
         dependent: Option<FileId>,
     ) -> Result<(), String> {
         let graph = scan.graph;
-        let Some(edge) = graph.files[file].in_edge else {
-            if scan.file_dirty[file.index()] {
-                let referenced = dependent.map_or(String::new(), |d| {
-                    format!(", needed by '{}',", lossy(&graph.files[d].path))
-                });
-                return Err(format!(
-                    "'{}'{referenced} missing and no known rule to make it",
-                    lossy(&graph.files[file].path)
-                ));
+        let mut stack = vec![(file, dependent)];
+        while let Some((file, dependent)) = stack.pop() {
+            let Some(edge) = graph.files[file].in_edge else {
+                if scan.file_dirty[file.index()] {
+                    let referenced = dependent.map_or(String::new(), |d| {
+                        format!(", needed by '{}',", lossy(&graph.files[d].path))
+                    });
+                    return Err(format!(
+                        "'{}'{referenced} missing and no known rule to make it",
+                        lossy(&graph.files[file].path)
+                    ));
+                }
+                continue;
+            };
+            if scan.outputs_ready[edge.index()] || self.wanted[edge.index()] {
+                continue;
             }
-            return Ok(());
-        };
-        if scan.outputs_ready[edge.index()] || self.wanted[edge.index()] {
-            return Ok(());
-        }
-        self.wanted[edge.index()] = true;
-        let e = &graph.edges[edge];
-        if scan.edge_dirty[edge.index()] && e.rule != PHONY_RULE {
-            self.total += 1;
-        }
-        for &input in &e.inputs {
-            self.add(scan, input, Some(file))?;
-        }
-        for &input in &scan.discovered[edge.index()] {
-            // A discovered input with no rule is not an error here.
-            if graph.files[input].in_edge.is_some() {
-                self.add(scan, input, Some(file))?;
+            self.wanted[edge.index()] = true;
+            let e = &graph.edges[edge];
+            if scan.edge_dirty[edge.index()] && e.rule != PHONY_RULE {
+                self.total += 1;
             }
-        }
-        for &v in &e.validations {
-            self.add(scan, v, None)?;
+            // Pushed in reverse, so that they are visited in order.
+            for &v in e.validations.iter().rev() {
+                stack.push((v, None));
+            }
+            for &input in scan.discovered[edge.index()].iter().rev() {
+                // A discovered input with no rule is not an error here.
+                if graph.files[input].in_edge.is_some() {
+                    stack.push((input, Some(file)));
+                }
+            }
+            for &input in e.inputs.iter().rev() {
+                stack.push((input, Some(file)));
+            }
         }
         Ok(())
     }
@@ -58,27 +66,39 @@ impl Plan {
 
 /// ninja's critical path weights: each edge counts 1 (phony edges 0) plus
 /// the heaviest chain of edges that consume its outputs, among the edges
-/// the targets need.
-pub(super) fn critical_path_weights(graph: &Graph, targets: &[FileId]) -> Vec<i64> {
+/// the targets need through inputs of every kind (validation files count
+/// as targets of their own: they need their edge, but order nothing).
+///
+/// spec: [build.order.priority]
+pub(super) fn critical_path_weights(
+    graph: &Graph,
+    targets: &[FileId],
+    discovered: &[Vec<FileId>],
+) -> Vec<i64> {
+    let inputs_of = |e: EdgeId| {
+        let extra = discovered.get(e.index()).map_or(&[][..], |v| v);
+        graph.edges[e].inputs.iter().chain(extra.iter()).copied()
+    };
     let own = |e: EdgeId| i64::from(graph.edges[e].rule != PHONY_RULE);
-    let mut weights = vec![0i64; graph.edges.len()];
+    // Edges the walk does not reach keep -1, below every weight.
+    let mut weights = vec![-1i64; graph.edges.len()];
     let mut visited = vec![false; graph.edges.len()];
     let mut sorted = Vec::new();
-    for &t in targets {
+    let mut roots: Vec<FileId> = targets.iter().rev().copied().collect();
+    while let Some(t) = roots.pop() {
         let Some(root) = graph.files[t].in_edge else {
             continue;
         };
-        // Iterative post-order depth-first search.
-        let mut stack = vec![(root, 0usize)];
         if visited[root.index()] {
             continue;
         }
         visited[root.index()] = true;
+        // Iterative post-order depth-first search.
+        let mut stack = vec![(root, 0usize)];
         while let Some((edge, i)) = stack.pop() {
-            let inputs = &graph.edges[edge].inputs;
-            if i < inputs.len() {
+            if let Some(input) = inputs_of(edge).nth(i) {
                 stack.push((edge, i + 1));
-                if let Some(p) = graph.files[inputs[i]].in_edge
+                if let Some(p) = graph.files[input].in_edge
                     && !visited[p.index()]
                 {
                     visited[p.index()] = true;
@@ -86,6 +106,7 @@ pub(super) fn critical_path_weights(graph: &Graph, targets: &[FileId]) -> Vec<i6
                 }
             } else {
                 sorted.push(edge);
+                roots.extend(graph.edges[edge].validations.iter().copied());
             }
         }
     }
@@ -94,7 +115,7 @@ pub(super) fn critical_path_weights(graph: &Graph, targets: &[FileId]) -> Vec<i6
     }
     for &e in sorted.iter().rev() {
         let w = weights[e.index()];
-        for &input in &graph.edges[e].inputs {
+        for input in inputs_of(e) {
             if let Some(p) = graph.files[input].in_edge {
                 let candidate = w + own(p);
                 if candidate > weights[p.index()] {
@@ -120,7 +141,7 @@ mod tests {
             "rule r\n  command = true\n\
              build a: r src\nbuild b: r a\nbuild c: r b\nbuild all: phony c a\n",
         );
-        let w = critical_path_weights(&g, &[g.lookup_file(b"all").unwrap()]);
+        let w = critical_path_weights(&g, &[g.lookup_file(b"all").unwrap()], &[]);
         assert_eq!(w[edge(&g, "all").index()], 0);
         assert_eq!(w[edge(&g, "c").index()], 1);
         assert_eq!(w[edge(&g, "b").index()], 2);

@@ -60,6 +60,7 @@ pub(super) fn run_phase(
     targets: &[FileId],
     config: &Config,
     loaded: &HashSet<FileId>,
+    weights: &mut Option<Vec<i64>>,
     progress: &mut Progress,
     build_start: Instant,
     out: &mut dyn Write,
@@ -92,6 +93,15 @@ pub(super) fn run_phase(
         }
         if let Err(message) = plan.add(&scan, target, None) {
             return Ok(Phase::Ended(Ended::Error(message)));
+        }
+        // Validations met anywhere below the target are targets of their
+        // own, even under an edge that is up to date.
+        for v in std::mem::take(&mut scan.validations) {
+            if graph.files[v].in_edge.is_some()
+                && let Err(message) = plan.add(&scan, v, None)
+            {
+                return Ok(Phase::Ended(Ended::Error(message)));
+            }
         }
     }
     if plan.total == 0 {
@@ -133,12 +143,24 @@ pub(super) fn run_phase(
     } else {
         Some(config.parallelism)
     };
-    sched.set_priorities(critical_path_weights(graph, targets));
+    // Discovered inputs order the build like the others (ninja adds them
+    // to its graph).
+    // The weights of the first round that runs anything stay for the whole
+    // build, even when a dyndep file adds edges (spec: [build.order.priority]).
+    let w = weights.get_or_insert_with(|| critical_path_weights(graph, targets, &scan.discovered));
+    sched.set_priorities(w.clone());
+    sched.set_discovered(
+        scan.discovered_order
+            .iter()
+            .map(|&e| (e, scan.discovered[e.index()].clone()))
+            .collect(),
+    );
     for &target in targets {
         sched.want(target);
     }
     let (tx, rx) = mpsc::channel::<Collected<(EdgeId, i32)>>();
-    // Commands that ended without running (dry run, failure to spawn).
+    // Commands that ended without running (dry run, failure to spawn);
+    // a dry run finishes them first in, first out (spec: [build.order.dry-run]).
     let mut dry_done: VecDeque<Outcome> = VecDeque::new();
     let mut active: HashMap<EdgeId, Active> = HashMap::new();
     let mut running = 0usize;
@@ -162,14 +184,21 @@ pub(super) fn run_phase(
         while capacity > 0
             && restart.is_empty()
             && !config.interrupt.is_triggered()
-            && let Some(edge) =
-                sched.next_to_start_gated(&mut |e: EdgeId| dirty[e.index()], &mut gate)
+            && let Some(edge) = sched.next_to_start_gated(
+                // An edge whose outputs were ready when the build
+                // started (a phony edge with no inputs, even if its
+                // file is missing) is done at once.
+                &mut |e: EdgeId| dirty[e.index()] && !scan.outputs_ready[e.index()],
+                &mut gate,
+            )
         {
             let e = &graph.edges[edge];
             let console = e.pool == CONSOLE_POOL;
             let command = must(edge_command(graph, edge, false));
             let start_ms = millis(Instant::now());
             let x = &scan.explanations[edge.index()];
+            // A console edge holds back the lines of the others until it
+            // ends (spec: [build.order.console]).
             status.edge_started(graph, edge, i64::from(start_ms), x)?;
             if config.dry_run {
                 dry_done.push_back(Outcome {
@@ -643,7 +672,8 @@ pub(super) fn clean_file(
     use crate::work::BuildState;
     let graph = scan.graph;
     scan.file_dirty[file.index()] = false;
-    for &consumer in &graph.files[file].out_edges {
+    // Readers through discovered inputs count too (ninja's graph has them).
+    for consumer in sched.readers(file) {
         let c = consumer.index();
         if !plan.wanted[c] || !dirty[c] {
             continue;
@@ -662,8 +692,10 @@ pub(super) fn clean_file(
             continue;
         }
         let mut most_recent: Option<(Vec<u8>, i64)> = None;
+        // The mtimes the scan saw, not the files' (as ninja): every input
+        // here is clean, so unchanged on disk, and a phony output keeps
+        // the mtime of its newest input.
         for &f in &ins {
-            scan.mtime[f.index()] = None;
             let m = scan.mtime(f);
             if most_recent.as_ref().is_none_or(|r| m > r.1) {
                 most_recent = Some((graph.files[f].path.to_vec(), m));

@@ -13,6 +13,36 @@ use crate::expand::{Escape, edge_binding, edge_binding_escaped, edge_command};
 use crate::graph::{EdgeId, FileId, Graph, PHONY_RULE};
 use crate::hash::command_hash;
 
+/// Where the visit of one edge is.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Step {
+    /// Visit its dyndep file first, if not yet loaded.
+    Dyndep,
+    /// Note the dyndep file, read discovered inputs, list the inputs.
+    AfterDyndep,
+    /// Visit the inputs one by one; then decide the edge.
+    Inputs,
+    /// Visit the validations one by one.
+    Validations,
+}
+
+/// One edge being visited by [`Scan::recompute`].
+struct Frame {
+    edge: EdgeId,
+    /// Where this visit's cycle-report path starts.
+    base: usize,
+    step: Step,
+    inputs: Vec<(FileId, bool)>,
+    /// The next input (or validation) to visit.
+    next: usize,
+    /// The input (and whether it is order-only) visited last, to take
+    /// into account.
+    visited: Option<(FileId, bool)>,
+    dirty: bool,
+    ready: bool,
+    most_recent: Option<(Vec<u8>, i64)>,
+}
+
 #[derive(Copy, Clone, PartialEq, Eq)]
 pub(super) enum Mark {
     None,
@@ -44,6 +74,10 @@ pub struct Scan<'a> {
     pub(super) ready_dyndeps: Vec<FileId>,
     /// Dyndep files that an edge of the build will produce.
     pub(super) pending_dyndeps: HashSet<FileId>,
+    /// Validation files met by the scan, not yet taken by the plan.
+    pub(super) validations: Vec<FileId>,
+    /// The edges whose discovered inputs were read, in the order read.
+    pub(super) discovered_order: Vec<EdgeId>,
 }
 
 impl<'a> Scan<'a> {
@@ -72,6 +106,8 @@ impl<'a> Scan<'a> {
             loaded_dyndeps,
             ready_dyndeps: Vec::new(),
             pending_dyndeps: HashSet::new(),
+            validations: Vec::new(),
+            discovered_order: Vec::new(),
         }
     }
 
@@ -108,82 +144,171 @@ impl<'a> Scan<'a> {
     }
 
     /// Visits `file` and everything it depends on.
+    ///
+    /// The walk is depth first, in ninja's order: an edge's dyndep file,
+    /// then its inputs (explicit and implicit, then discovered ones, then
+    /// order-only ones), then, once the edge is decided, its validations
+    /// (each with a path of its own for cycle reports). It keeps its own
+    /// stack, so a chain of any length needs no deep call stack.
     pub fn recompute(&mut self, file: FileId) -> Result<(), String> {
-        let mut stack = Vec::new();
-        self.visit_file(file, &mut stack)
+        let graph = self.graph;
+        // The files of the edges being visited, for cycle reports; each
+        // frame's own path starts at its `base`.
+        let mut path: Vec<FileId> = Vec::new();
+        let mut frames: Vec<Frame> = Vec::new();
+        if let Some(frame) = self.enter(file, 0, &mut path)? {
+            frames.push(frame);
+        }
+        while let Some(frame) = frames.last_mut() {
+            let edge = frame.edge;
+            let e = &graph.edges[edge];
+            let child = match frame.step {
+                Step::Dyndep => {
+                    frame.step = Step::AfterDyndep;
+                    match e.dyndep {
+                        Some(dd) if !self.loaded_dyndeps.contains(&dd) => {
+                            let base = frame.base;
+                            self.enter(dd, base, &mut path)?
+                        }
+                        _ => None,
+                    }
+                }
+                Step::AfterDyndep => {
+                    if let Some(dd) = e.dyndep
+                        && !self.loaded_dyndeps.contains(&dd)
+                    {
+                        // spec: [build.dyndep.load]
+                        let ready = graph.files[dd]
+                            .in_edge
+                            .is_none_or(|p| self.outputs_ready[p.index()]);
+                        if ready {
+                            if !self.ready_dyndeps.contains(&dd) {
+                                self.ready_dyndeps.push(dd);
+                            }
+                        } else {
+                            self.pending_dyndeps.insert(dd);
+                        }
+                    }
+                    for &out in &e.outputs {
+                        self.mtime(out);
+                    }
+                    let mut dirty = false;
+                    self.load_deps(edge, &mut dirty)?;
+                    let non_order_only = e.inputs.len() - e.order_only_inputs;
+                    let discovered = &self.discovered[edge.index()];
+                    let inputs: Vec<(FileId, bool)> = e.inputs[..non_order_only]
+                        .iter()
+                        .map(|&f| (f, false))
+                        .chain(discovered.iter().map(|&f| (f, false)))
+                        .chain(e.inputs[non_order_only..].iter().map(|&f| (f, true)))
+                        .collect();
+                    let frame = frames.last_mut().expect("the current frame");
+                    frame.dirty = dirty;
+                    frame.inputs = inputs;
+                    frame.step = Step::Inputs;
+                    None
+                }
+                Step::Inputs => {
+                    if let Some((input, order_only)) = frame.visited.take() {
+                        if let Some(producer) = graph.files[input].in_edge
+                            && !self.outputs_ready[producer.index()]
+                        {
+                            frame.ready = false;
+                        }
+                        if !order_only {
+                            if self.file_dirty[input.index()] {
+                                frame.dirty = true;
+                                let text = format!("{} is dirty", lossy(&graph.files[input].path));
+                                self.record(edge, text);
+                            } else {
+                                let m = self.mtime(input);
+                                let frame = frames.last_mut().expect("the current frame");
+                                if frame.most_recent.as_ref().is_none_or(|r| m > r.1) {
+                                    frame.most_recent = Some((graph.files[input].path.to_vec(), m));
+                                }
+                            }
+                        }
+                    }
+                    let frame = frames.last_mut().expect("the current frame");
+                    if frame.next < frame.inputs.len() {
+                        let input = frame.inputs[frame.next];
+                        frame.next += 1;
+                        frame.visited = Some(input);
+                        let base = frame.base;
+                        self.enter(input.0, base, &mut path)?
+                    } else {
+                        let mut frame = frames.pop().expect("the current frame");
+                        self.decide(&mut frame);
+                        path.pop();
+                        frame.step = Step::Validations;
+                        frame.next = 0;
+                        frames.push(frame);
+                        None
+                    }
+                }
+                Step::Validations => {
+                    if frame.next < e.validations.len() {
+                        let v = e.validations[frame.next];
+                        frame.next += 1;
+                        self.validations.push(v);
+                        // A validation is visited with a fresh path.
+                        let base = path.len();
+                        self.enter(v, base, &mut path)?
+                    } else {
+                        frames.pop();
+                        None
+                    }
+                }
+            };
+            if let Some(child) = child {
+                frames.push(child);
+            }
+        }
+        Ok(())
     }
 
-    pub(super) fn visit_file(
+    /// Starts visiting `file`: a source file is only stat'ed, an edge
+    /// already visited needs nothing (or closes a cycle: an error), any
+    /// other edge gets a frame.
+    fn enter(
         &mut self,
         file: FileId,
-        stack: &mut Vec<FileId>,
-    ) -> Result<(), String> {
-        let graph = self.graph;
-        let Some(edge) = graph.files[file].in_edge else {
+        base: usize,
+        path: &mut Vec<FileId>,
+    ) -> Result<Option<Frame>, String> {
+        let Some(edge) = self.graph.files[file].in_edge else {
             let missing = self.mtime(file) == 0;
             self.file_dirty[file.index()] = missing;
-            return Ok(());
+            return Ok(None);
         };
         match self.mark[edge.index()] {
-            Mark::Done => return Ok(()),
-            Mark::InStack => return Err(self.cycle(file, edge, stack)),
+            Mark::Done => return Ok(None),
+            Mark::InStack => return Err(self.cycle(file, edge, &path[base..])),
             Mark::None => {}
         }
         self.mark[edge.index()] = Mark::InStack;
-        stack.push(file);
+        path.push(file);
+        Ok(Some(Frame {
+            edge,
+            base,
+            step: Step::Dyndep,
+            inputs: Vec::new(),
+            next: 0,
+            visited: None,
+            dirty: false,
+            ready: true,
+            most_recent: None,
+        }))
+    }
+
+    /// Decides an edge whose inputs were all visited: dirty or not, and
+    /// whether its outputs are ready.
+    fn decide(&mut self, frame: &mut Frame) {
+        let graph = self.graph;
+        let edge = frame.edge;
         let e = &graph.edges[edge];
-        if let Some(dd) = e.dyndep
-            && !self.loaded_dyndeps.contains(&dd)
-        {
-            // spec: [build.dyndep.load]
-            self.visit_file(dd, stack)?;
-            let ready = graph.files[dd]
-                .in_edge
-                .is_none_or(|p| self.outputs_ready[p.index()]);
-            if ready {
-                if !self.ready_dyndeps.contains(&dd) {
-                    self.ready_dyndeps.push(dd);
-                }
-            } else {
-                self.pending_dyndeps.insert(dd);
-            }
-        }
-        for &out in &e.outputs {
-            self.mtime(out);
-        }
-        let mut dirty = false;
-        self.load_deps(edge, &mut dirty)?;
-        let mut ready = true;
-        let mut most_recent: Option<(Vec<u8>, i64)> = None;
-        let non_order_only = e.inputs.len() - e.order_only_inputs;
-        let discovered = std::mem::take(&mut self.discovered[edge.index()]);
-        let inputs: Vec<(FileId, bool)> = e.inputs[..non_order_only]
-            .iter()
-            .map(|&f| (f, false))
-            .chain(discovered.iter().map(|&f| (f, false)))
-            .chain(e.inputs[non_order_only..].iter().map(|&f| (f, true)))
-            .collect();
-        self.discovered[edge.index()] = discovered;
-        for (input, order_only) in inputs {
-            self.visit_file(input, stack)?;
-            if let Some(producer) = graph.files[input].in_edge
-                && !self.outputs_ready[producer.index()]
-            {
-                ready = false;
-            }
-            if !order_only {
-                if self.file_dirty[input.index()] {
-                    let text = format!("{} is dirty", lossy(&graph.files[input].path));
-                    self.record(edge, text);
-                    dirty = true;
-                } else {
-                    let m = self.mtime(input);
-                    if most_recent.as_ref().is_none_or(|r| m > r.1) {
-                        most_recent = Some((graph.files[input].path.to_vec(), m));
-                    }
-                }
-            }
-        }
+        let mut dirty = frame.dirty;
+        let mut most_recent = frame.most_recent.take();
         for (path, m) in self.discovered_extra[edge.index()].clone() {
             if m == 0 {
                 self.record(edge, format!("{} is dirty", lossy(&path)));
@@ -200,17 +325,13 @@ impl<'a> Scan<'a> {
                 self.file_dirty[out.index()] = true;
             }
         }
+        let mut ready = frame.ready;
         if dirty && !(e.rule == PHONY_RULE && e.inputs.is_empty()) {
             ready = false;
         }
         self.edge_dirty[edge.index()] = dirty;
         self.outputs_ready[edge.index()] = ready;
         self.mark[edge.index()] = Mark::Done;
-        stack.pop();
-        for &v in &e.validations {
-            self.visit_file(v, &mut Vec::new())?;
-        }
-        Ok(())
     }
 
     pub(super) fn cycle(&self, file: FileId, edge: EdgeId, stack: &[FileId]) -> String {
@@ -285,6 +406,7 @@ impl<'a> Scan<'a> {
             }
             self.discovered[edge.index()] = ids;
             self.discovered_extra[edge.index()] = extra;
+            self.discovered_order.push(edge);
             return Ok(());
         }
         let depfile = must(edge_binding_escaped(graph, edge, "depfile", Escape::None));
@@ -353,6 +475,7 @@ impl<'a> Scan<'a> {
         }
         self.discovered[edge.index()] = ids;
         self.discovered_extra[edge.index()] = extra;
+        self.discovered_order.push(edge);
         Ok(())
     }
 
