@@ -1,6 +1,11 @@
 //! Runs the conformance suite (conformance/cases) against real ninja, from
 //! which the expectations were recorded, and against n2ref itself; and
 //! checks the `n2ref conformance` command line end to end.
+//!
+//! Unix only: every case's command runs under `sh -c` with POSIX tools,
+//! and the cases' manifests run shell command lines, which ninja and
+//! n2ref on Windows hand to `CreateProcess` without a shell.
+#![cfg(unix)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -442,6 +442,7 @@ fn capacity_now(config: &Config, parallelism: Option<usize>, running: usize) -> 
 }
 
 /// The one-minute load average, as ninja reads it (-0.0 if unknown).
+#[cfg(unix)]
 fn load_average() -> f64 {
     let mut loads = [0.0f64; 3];
     // SAFETY: `loads` has room for the 3 values asked for.
@@ -449,6 +450,13 @@ fn load_average() -> f64 {
         return -0.0;
     }
     loads[0]
+}
+
+/// No load information on Windows (ninja computes its own from CPU
+/// times; n2ref does not): -0.0, which never holds a command back.
+#[cfg(not(unix))]
+fn load_average() -> f64 {
+    -0.0
 }
 
 /// The scheduler's gate: in jobserver mode an edge may leave the queues
@@ -727,6 +735,8 @@ mod tests {
 
     /// Watch mode's programmatic stop kills the running commands (their
     /// process groups get SIGINT) and cleans up as a signal would.
+    // Unix only: a shell command line, a pid and kill(2).
+    #[cfg(unix)]
     #[test]
     fn a_trigger_mid_build_stops_running_commands() {
         let dir = tempfile::tempdir().unwrap();
