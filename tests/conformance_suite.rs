@@ -77,6 +77,9 @@ fn n2ref_fails_only_known_divergences() {
     );
     let unexpected: Vec<String> = result
         .unexpected_failures()
+        // `n2ref audit` needs Linux (strace): off Linux its cases fail with
+        // that message, which is expected there.
+        .filter(|r| cfg!(target_os = "linux") || !r.id.starts_with("audit/"))
         .map(|r| match &r.status {
             n2ref::conformance::Status::Failed(f) => format!("{}: {}", r.id, f.summary()),
             _ => r.id.clone(),

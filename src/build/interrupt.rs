@@ -23,8 +23,8 @@
 //! alone): the build waits for it to end, as ninja does.
 //!
 //! Windows has no signals: [`SignalHandlers`] installs a console control
-//! handler (`SetConsoleCtrlHandler`) that records Ctrl-C, Ctrl-Break and
-//! the console's close as SIGINT (the number ninja's code checks too), and
+//! handler (`SetConsoleCtrlHandler`) that records Ctrl-C and Ctrl-Break
+//! as SIGINT, and
 //! running commands, each in a process group of its own, are sent
 //! `CTRL_BREAK_EVENT` (see `process.rs`), as ninja does.
 
@@ -95,13 +95,19 @@ static INSTALLED: Mutex<(usize, Vec<libc::sigaction>)> = Mutex::new((0, Vec::new
 #[cfg(windows)]
 static INSTALLED: Mutex<usize> = Mutex::new(0);
 
-/// Console control handler: records Ctrl-C, Ctrl-Break and close as
-/// SIGINT and tells Windows the event was handled (n2ref stays alive to
-/// stop the build).
+/// Console control handler: records Ctrl-C and Ctrl-Break as SIGINT and
+/// tells Windows they were handled (n2ref stays alive to stop the build);
+/// other events (the console closing, logoff) get the next handler, as in
+/// ninja.
 #[cfg(windows)]
-unsafe extern "system" fn record_console_event(_event: u32) -> windows_sys::core::BOOL {
-    SIGNAL.store(libc::SIGINT, Ordering::SeqCst);
-    1
+unsafe extern "system" fn record_console_event(event: u32) -> windows_sys::core::BOOL {
+    use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, CTRL_C_EVENT};
+    if event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT {
+        SIGNAL.store(libc::SIGINT, Ordering::SeqCst);
+        1
+    } else {
+        0
+    }
 }
 
 /// While alive, Ctrl-C and Ctrl-Break on the console interrupt the build

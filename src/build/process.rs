@@ -59,7 +59,12 @@ pub(super) fn spawn<T: Send + 'static>(
 ) -> io::Result<Started> {
     let mut cmd = shell_command(command);
     if console {
-        let mut child = cmd.spawn()?;
+        let mut child = match cmd.spawn() {
+            Ok(child) => child,
+            #[cfg(windows)]
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(not_found(tag, done)),
+            Err(e) => return Err(e),
+        };
         std::thread::spawn(move || {
             let code = match child.wait() {
                 Ok(status) => exit_code(status),
@@ -88,15 +93,7 @@ pub(super) fn spawn<T: Send + 'static>(
         Ok(child) => child,
         // As ninja on Windows: a missing program is a failed command.
         #[cfg(windows)]
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let _ = done.send(Collected {
-                tag,
-                output: b"CreateProcess failed: The system cannot find the file specified.\n"
-                    .to_vec(),
-                code: Some(1),
-            });
-            return Ok(Started { child: None });
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(not_found(tag, done)),
         Err(e) => return Err(e),
     };
     std::thread::spawn(move || {
@@ -109,6 +106,19 @@ pub(super) fn spawn<T: Send + 'static>(
         });
     });
     Ok(Started { child: Some(child) })
+}
+
+/// As ninja on Windows: a program that cannot be found makes a failed
+/// command (status 1) with `CreateProcess`'s message as its output, not a
+/// build error. Its report is already sent; nothing runs.
+#[cfg(windows)]
+fn not_found<T>(tag: T, done: Sender<Collected<T>>) -> Started {
+    let _ = done.send(Collected {
+        tag,
+        output: b"CreateProcess failed: The system cannot find the file specified.\n".to_vec(),
+        code: Some(1),
+    });
+    Started { child: None }
 }
 
 impl Started {

@@ -698,7 +698,10 @@ pub(super) fn clean_file(
     }
 }
 
-#[cfg(test)]
+// Unix only: the manifests name absolute temp paths, whose drive colon
+// (`C:`) would end a build statement's outputs on Windows; the second test
+// also needs a shell command line, a pid and kill(2).
+#[cfg(all(test, unix))]
 mod tests {
     use crate::build::{Config, Ended, INTERRUPTED_EXIT, INTERRUPTED_MESSAGE, run};
     use crate::test_support::graph;
@@ -735,8 +738,6 @@ mod tests {
 
     /// Watch mode's programmatic stop kills the running commands (their
     /// process groups get SIGINT) and cleans up as a signal would.
-    // Unix only: a shell command line, a pid and kill(2).
-    #[cfg(unix)]
     #[test]
     fn a_trigger_mid_build_stops_running_commands() {
         let dir = tempfile::tempdir().unwrap();
