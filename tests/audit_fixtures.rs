@@ -2,6 +2,9 @@
 //! build gets exactly its planted findings, the correct build none.
 //! Needs `strace` (CI installs it); skipped without it unless
 //! `N2REF_REQUIRE_STRACE` is set.
+//!
+//! Linux only: the audit traces with strace.
+#![cfg(target_os = "linux")]
 
 use std::collections::BTreeSet;
 use std::path::Path;

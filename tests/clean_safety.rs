@@ -5,7 +5,10 @@
 //! the manifest declares (outputs, depfiles, rspfiles), never changes
 //! anything else, never touches anything outside the tree, and with `-n`
 //! changes nothing at all.
-
+//!
+//! Unix only: the random trees hold symbolic links (on Windows making one
+//! needs a privilege).
+#![cfg(unix)]
 #![cfg(unix)]
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,6 +3,10 @@
 //! N + 1 commands run at once, and every token comes back. The same runs
 //! against real ninja 1.13 when installed (SKIPPED message otherwise,
 //! failure with N2REF_REQUIRE_NINJA set).
+//!
+//! Unix only: the pools are FIFOs and inherited pipes (Windows uses a
+//! semaphore, see src/build/jobserver.rs).
+#![cfg(unix)]
 
 use std::ffi::CString;
 use std::io::{Read, Write};

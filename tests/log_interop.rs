@@ -4,6 +4,9 @@
 //!
 //! Needs `ninja` (1.13) on PATH; otherwise every test prints
 //! `SKIPPED: real ninja not found` and passes.
+//!
+//! Unix only: the builds run shell command lines (printf, cat, &&).
+#![cfg(unix)]
 
 use std::io::Write;
 use std::path::Path;

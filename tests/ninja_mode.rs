@@ -1,5 +1,9 @@
 //! The binary behaves as `n2ref build` when invoked through a symlink named
 //! `ninja`, so it can stand in for ninja on `PATH`.
+//!
+//! Unix only: the `ninja` name is a symbolic link (on Windows making one
+//! needs a privilege).
+#![cfg(unix)]
 
 #[cfg(unix)]
 #[test]

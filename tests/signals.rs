@@ -6,6 +6,9 @@
 //!
 //! Without ninja on PATH the ninja half prints `SKIPPED: ...` (it fails
 //! instead when N2REF_REQUIRE_NINJA is set).
+//!
+//! Unix only: sends SIGINT, SIGTERM and SIGHUP and runs shell command lines.
+#![cfg(unix)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -5,6 +5,9 @@
 //!
 //! Needs `ninja` 1.13 and `python3` on PATH; otherwise every test prints
 //! `SKIPPED: ...` and passes, unless N2REF_REQUIRE_NINJA is set.
+//!
+//! Unix only: the pseudo-terminal is made with python3's `pty` module.
+#![cfg(unix)]
 
 use std::io::Write;
 use std::path::Path;

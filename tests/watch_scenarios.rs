@@ -4,6 +4,9 @@
 //! events (never on sleeps alone) to assert exactly which steps ran.
 //!
 //! The rules' commands are POSIX shell, so the scenarios run on Unix.
+//!
+//! Unix only: the builds run shell command lines (cat, echo, sed).
+#![cfg(unix)]
 #![cfg(unix)]
 
 use std::fs;

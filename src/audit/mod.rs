@@ -167,6 +167,14 @@ fn run_inner(args: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     if let Some(target) = &args.why {
         return why::run(&args.file, target, args.format, out, err);
     }
+    // The trace is strace's (Linux only); `--why` above reads only logs.
+    if !cfg!(target_os = "linux") {
+        return Err(
+            "the audit needs Linux: it traces commands with `strace -f` \
+                    (`--why` works on every system)"
+                .into(),
+        );
+    }
     if !trace::strace_available() {
         return Err(
             "strace not found: the audit traces commands with `strace -f` \
@@ -613,9 +621,17 @@ fn content_hash(path: &[u8]) -> Option<u64> {
         .map(|bytes| crate::hash::command_hash(&bytes))
 }
 
+#[cfg(unix)]
 fn path_bytes(p: &Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     p.as_os_str().as_bytes().to_vec()
+}
+
+/// Not Unix: the audit refuses to run (it needs Linux), but its code
+/// still compiles; paths are read as UTF-8.
+#[cfg(not(unix))]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().into_owned().into_bytes()
 }
 
 /// Copies a directory tree (files, directories, symbolic links).
@@ -629,7 +645,13 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
             std::fs::create_dir_all(&dest)?;
         } else if kind.is_symlink() {
             let target = std::fs::read_link(entry.path())?;
+            #[cfg(unix)]
             std::os::unix::fs::symlink(target, &dest)?;
+            #[cfg(not(unix))]
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!("cannot copy the symbolic link to {}", target.display()),
+            ));
         } else {
             std::fs::copy(entry.path(), &dest)?;
             // Keep mtimes, so that generator outputs stay up to date.

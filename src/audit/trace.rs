@@ -133,9 +133,17 @@ pub fn run(command: &[u8], dir: &Path, trace: bool) -> std::io::Result<Traced> {
     })
 }
 
+#[cfg(unix)]
 fn path_bytes(p: &Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     p.as_os_str().as_bytes().to_vec()
+}
+
+/// Not Unix: the audit refuses to run (it needs Linux), but its code
+/// still compiles; paths are read as UTF-8.
+#[cfg(not(unix))]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().into_owned().into_bytes()
 }
 
 /// Parses strace's output (as produced by [`run`]) into accesses.

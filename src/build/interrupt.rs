@@ -21,6 +21,12 @@
 //! handle (they remove their temporary files and exit). A `console`
 //! command gets no signal from a trigger (nor from a signal sent to n2ref
 //! alone): the build waits for it to end, as ninja does.
+//!
+//! Windows has no signals: [`SignalHandlers`] installs a console control
+//! handler (`SetConsoleCtrlHandler`) that records Ctrl-C and Ctrl-Break
+//! as SIGINT, and
+//! running commands, each in a process group of its own, are sent
+//! `CTRL_BREAK_EVENT` (see `process.rs`), as ninja does.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -77,22 +83,87 @@ pub const INTERRUPTED_MESSAGE: &str = "interrupted by user";
 /// ninja's exit status for an interrupted build (`ExitInterrupted`).
 pub const INTERRUPTED_EXIT: i32 = 130;
 
+#[cfg(unix)]
 const CAUGHT: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 /// The handlers that were in place before the first live
 /// [`SignalHandlers`], and how many are live (builds may nest in tests).
+#[cfg(unix)]
 static INSTALLED: Mutex<(usize, Vec<libc::sigaction>)> = Mutex::new((0, Vec::new()));
+
+/// How many [`SignalHandlers`] are live (builds may nest in tests).
+#[cfg(windows)]
+static INSTALLED: Mutex<usize> = Mutex::new(0);
+
+/// Console control handler: records Ctrl-C and Ctrl-Break as SIGINT and
+/// tells Windows they were handled (n2ref stays alive to stop the build);
+/// other events (the console closing, logoff) get the next handler, as in
+/// ninja.
+#[cfg(windows)]
+unsafe extern "system" fn record_console_event(event: u32) -> windows_sys::core::BOOL {
+    use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, CTRL_C_EVENT};
+    if event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT {
+        SIGNAL.store(libc::SIGINT, Ordering::SeqCst);
+        1
+    } else {
+        0
+    }
+}
+
+/// While alive, Ctrl-C and Ctrl-Break on the console interrupt the build
+/// instead of killing n2ref.
+#[cfg(windows)]
+pub(crate) struct SignalHandlers(());
+
+#[cfg(windows)]
+impl SignalHandlers {
+    pub(crate) fn install() -> SignalHandlers {
+        let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+        if *installed == 0 {
+            SIGNAL.store(0, Ordering::SeqCst);
+            // SAFETY: registers a handler that only does an atomic store.
+            unsafe {
+                windows_sys::Win32::System::Console::SetConsoleCtrlHandler(
+                    Some(record_console_event),
+                    1,
+                );
+            }
+        }
+        *installed += 1;
+        SignalHandlers(())
+    }
+}
+
+#[cfg(windows)]
+impl Drop for SignalHandlers {
+    fn drop(&mut self) {
+        let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+        *installed -= 1;
+        if *installed == 0 {
+            // SAFETY: removes the handler `install` added.
+            unsafe {
+                windows_sys::Win32::System::Console::SetConsoleCtrlHandler(
+                    Some(record_console_event),
+                    0,
+                );
+            }
+        }
+    }
+}
 
 /// Signal handler: records the signal. Only an atomic store, which is
 /// async-signal-safe.
+#[cfg(unix)]
 extern "C" fn record_signal(signal: libc::c_int) {
     SIGNAL.store(signal, Ordering::SeqCst);
 }
 
 /// While alive, SIGINT, SIGTERM and SIGHUP interrupt the build instead of
 /// killing n2ref; dropping the last one restores the previous handlers.
+#[cfg(unix)]
 pub(crate) struct SignalHandlers(());
 
+#[cfg(unix)]
 impl SignalHandlers {
     pub(crate) fn install() -> SignalHandlers {
         let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
@@ -122,6 +193,7 @@ impl SignalHandlers {
     }
 }
 
+#[cfg(unix)]
 impl Drop for SignalHandlers {
     fn drop(&mut self) {
         let mut installed = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());

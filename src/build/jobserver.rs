@@ -21,13 +21,21 @@
 //! interrupted). Without a free token nothing new starts: the build waits
 //! for one of its own commands to end before trying again, as ninja does.
 //!
+//! Windows: the pool is a named semaphore, `--jobserver-auth=NAME`, as in
+//! ninja 1.13 on Windows; a token is one count of the semaphore (taken
+//! without waiting, given back with `ReleaseSemaphore`). FIFOs and pipes
+//! are refused there with ninja's warnings.
+//!
 //! `-j N` given explicitly, and `-n`, turn the client off: MAKEFLAGS is
 //! not even read. In jobserver mode, the default `-j` does not apply: only
 //! the tokens (and pools, and `-l`) limit the build.
 
 use std::ffi::OsStr;
+#[cfg(unix)]
 use std::fs::File;
-use std::io::{self, Read, Write};
+#[cfg(unix)]
+use std::io::Read;
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What `MAKEFLAGS` describes.
@@ -88,9 +96,20 @@ pub fn parse_makeflags(value: &[u8]) -> Result<Mode, String> {
 }
 
 /// [`parse_makeflags`], refusing what cannot work on this system.
+#[cfg(unix)]
 pub fn parse_native_makeflags(value: &[u8]) -> Result<Mode, String> {
     match parse_makeflags(value)? {
         Mode::Semaphore(_) => Err("Semaphore mode is not supported on Posix!".into()),
+        mode => Ok(mode),
+    }
+}
+
+/// [`parse_makeflags`], refusing what cannot work on this system.
+#[cfg(windows)]
+pub fn parse_native_makeflags(value: &[u8]) -> Result<Mode, String> {
+    match parse_makeflags(value)? {
+        Mode::Pipe(..) => Err("Pipe-based protocol is not supported!".into()),
+        Mode::Fifo(_) => Err("FIFO mode is not supported on Windows!".into()),
         mode => Ok(mode),
     }
 }
@@ -140,15 +159,107 @@ pub enum Slot {
     Explicit(u8),
 }
 
-/// A connection to a FIFO jobserver pool.
+/// A connection to a jobserver pool (a FIFO or pipe on Unix, a semaphore
+/// on Windows).
 #[derive(Debug)]
 pub struct Client {
     /// Whether the implicit slot is free.
     implicit_free: AtomicBool,
+    #[cfg(unix)]
     read: File,
+    #[cfg(unix)]
     write: File,
+    #[cfg(windows)]
+    semaphore: Semaphore,
 }
 
+/// An open semaphore handle, closed on drop.
+#[cfg(windows)]
+#[derive(Debug)]
+struct Semaphore(windows_sys::Win32::Foundation::HANDLE);
+
+// SAFETY: a semaphore handle may be used from any thread; the kernel
+// object does its own synchronisation.
+#[cfg(windows)]
+unsafe impl Send for Semaphore {}
+// SAFETY: as for `Send`.
+#[cfg(windows)]
+unsafe impl Sync for Semaphore {}
+
+#[cfg(windows)]
+impl Drop for Semaphore {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from OpenSemaphoreW and is closed once.
+        unsafe {
+            windows_sys::Win32::Foundation::CloseHandle(self.0);
+        }
+    }
+}
+
+#[cfg(windows)]
+impl Client {
+    /// Opens the named semaphore `name` (to wait on it and release it).
+    pub fn open_semaphore(name: &[u8]) -> Result<Client, String> {
+        use windows_sys::Win32::System::Threading::{
+            OpenSemaphoreW, SEMAPHORE_MODIFY_STATE, SYNCHRONIZATION_SYNCHRONIZE,
+        };
+        let wide: Vec<u16> = String::from_utf8_lossy(name)
+            .encode_utf16()
+            .chain(std::iter::once(0))
+            .collect();
+        // SAFETY: `wide` is NUL-terminated and outlives the call.
+        let handle = unsafe {
+            OpenSemaphoreW(
+                SYNCHRONIZATION_SYNCHRONIZE | SEMAPHORE_MODIFY_STATE,
+                0,
+                wide.as_ptr(),
+            )
+        };
+        if handle.is_null() {
+            return Err(format!(
+                "Error opening semaphore: {}",
+                io::Error::last_os_error()
+            ));
+        }
+        Ok(Client {
+            implicit_free: AtomicBool::new(true),
+            semaphore: Semaphore(handle),
+        })
+    }
+
+    /// A free slot, or `None` when the pool has none now (never blocks).
+    /// The implicit slot is handed out first whenever it is free.
+    pub fn try_acquire(&self) -> Option<Slot> {
+        use windows_sys::Win32::Foundation::WAIT_OBJECT_0;
+        use windows_sys::Win32::System::Threading::WaitForSingleObject;
+        if self.implicit_free.swap(false, Ordering::SeqCst) {
+            return Some(Slot::Implicit);
+        }
+        // SAFETY: a valid handle; a zero timeout never blocks.
+        let taken = unsafe { WaitForSingleObject(self.semaphore.0, 0) } == WAIT_OBJECT_0;
+        // ninja has no byte to keep here; it records the value 1.
+        taken.then_some(Slot::Explicit(1))
+    }
+
+    /// Gives a slot back to the pool; a failure is ignored.
+    pub fn release(&self, slot: Slot) {
+        match slot {
+            Slot::Implicit => self.implicit_free.store(true, Ordering::SeqCst),
+            Slot::Explicit(_) => {
+                // SAFETY: a valid handle; no previous count is asked for.
+                unsafe {
+                    windows_sys::Win32::System::Threading::ReleaseSemaphore(
+                        self.semaphore.0,
+                        1,
+                        std::ptr::null_mut(),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
 impl Client {
     /// Opens the FIFO at `path` for reading and for writing, both
     /// non-blocking (and close-on-exec: commands find the pool through
@@ -253,6 +364,7 @@ impl Client {
 }
 
 /// Whether `fd` is an open pipe or FIFO.
+#[cfg(unix)]
 fn is_fifo(fd: libc::c_int) -> bool {
     // SAFETY: fstat writes into a zeroed, properly sized struct.
     unsafe {
@@ -272,11 +384,11 @@ pub fn setup(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Option<Client>> {
-    use std::os::unix::ffi::OsStrExt;
     let Some(makeflags) = makeflags else {
         return Ok(None);
     };
-    let text = makeflags.as_bytes();
+    let text = os_bytes(makeflags);
+    let text = &text[..];
     let mode = match parse_native_makeflags(text) {
         Ok(mode) => mode,
         Err(message) => {
@@ -297,19 +409,7 @@ pub fn setup(
         out.write_all(text)?;
         out.write_all(b"\n")?;
     }
-    let client = match mode {
-        Mode::Fifo(path) => Client::open_fifo(&path),
-        Mode::Pipe(read, write) => {
-            if !quiet {
-                out.flush()?;
-                err.write_all(
-                    b"ninja: warning: Jobserver 'pipe' mode detected, a pool that implements 'fifo' mode would be more reliable!\n",
-                )?;
-            }
-            Client::open_pipe(read, write)
-        }
-        Mode::None | Mode::Semaphore(_) => Err("Unsupported jobserver mode".into()),
-    };
+    let client = open(mode, quiet, out, err)?;
     match client {
         Ok(client) => Ok(Some(client)),
         Err(message) => {
@@ -321,6 +421,57 @@ pub fn setup(
             Ok(None)
         }
     }
+}
+
+/// `MAKEFLAGS`'s bytes (Windows: as UTF-8, unpaired surrogates replaced).
+fn os_bytes(value: &OsStr) -> std::borrow::Cow<'_, [u8]> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::borrow::Cow::Borrowed(value.as_bytes())
+    }
+    #[cfg(not(unix))]
+    match value.to_string_lossy() {
+        std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
+        std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s.into_bytes()),
+    }
+}
+
+/// Connects to the pool `mode` names (a Windows semaphore).
+#[cfg(windows)]
+fn open(
+    mode: Mode,
+    _quiet: bool,
+    _out: &mut dyn Write,
+    _err: &mut dyn Write,
+) -> io::Result<Result<Client, String>> {
+    Ok(match mode {
+        Mode::Semaphore(name) => Client::open_semaphore(&name),
+        Mode::None | Mode::Fifo(_) | Mode::Pipe(..) => Err("Unsupported jobserver mode".into()),
+    })
+}
+
+/// Connects to the pool `mode` names (a FIFO or inherited pipe).
+#[cfg(unix)]
+fn open(
+    mode: Mode,
+    quiet: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Result<Client, String>> {
+    Ok(match mode {
+        Mode::Fifo(path) => Client::open_fifo(&path),
+        Mode::Pipe(read, write) => {
+            if !quiet {
+                out.flush()?;
+                err.write_all(
+                    b"ninja: warning: Jobserver 'pipe' mode detected, a pool that implements 'fifo' mode would be more reliable!\n",
+                )?;
+            }
+            Client::open_pipe(read, write)
+        }
+        Mode::None | Mode::Semaphore(_) => Err("Unsupported jobserver mode".into()),
+    })
 }
 
 #[cfg(test)]
@@ -357,12 +508,20 @@ mod tests {
             parse("--jobserver-fds=3,4 --jobserver-auth=fifo:/a"),
             Ok(Mode::Fifo(b"/a".to_vec()))
         );
+        #[cfg(unix)]
         assert_eq!(
             parse_native_makeflags(b"--jobserver-auth=x"),
             Err("Semaphore mode is not supported on Posix!".into())
         );
+        #[cfg(windows)]
+        assert_eq!(
+            parse_native_makeflags(b"--jobserver-auth=fifo:/x"),
+            Err("FIFO mode is not supported on Windows!".into())
+        );
     }
 
+    // Unix only: FIFOs are made with mkfifo.
+    #[cfg(unix)]
     #[test]
     fn fifo_tokens() {
         let dir = tempfile::tempdir().unwrap();

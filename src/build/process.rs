@@ -1,6 +1,15 @@
-//! Running one command: `/bin/sh -c`, its output captured through a pipe.
+//! Running one command: `/bin/sh -c` on Unix (the command line as
+//! `CreateProcess` reads it on Windows), its output captured through a pipe.
 //!
 //! spec: [build.process.group] [build.process.fds]
+//!
+//! On Windows, as in ninja, there is no shell: the command line's first
+//! token (up to the first space or tab outside double quotes, quotes
+//! removed) names the program and the rest is passed through unchanged
+//! ([`split_program`]); a captured command starts in a new process group
+//! (`CREATE_NEW_PROCESS_GROUP`) and is stopped with `CTRL_BREAK_EVENT`;
+//! a program that cannot be found is a failed command whose output is
+//! `CreateProcess failed: The system cannot find the file specified.`
 //!
 //! A command is started on the run loop's thread ([`spawn`]); a helper
 //! thread then collects it:
@@ -48,11 +57,14 @@ pub(super) fn spawn<T: Send + 'static>(
     tag: T,
     done: Sender<Collected<T>>,
 ) -> io::Result<Started> {
-    use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new("/bin/sh");
-    cmd.arg("-c").arg(bytes_to_path(command).into_os_string());
+    let mut cmd = shell_command(command);
     if console {
-        let mut child = cmd.spawn()?;
+        let mut child = match cmd.spawn() {
+            Ok(child) => child,
+            #[cfg(windows)]
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(not_found(tag, done)),
+            Err(e) => return Err(e),
+        };
         std::thread::spawn(move || {
             let code = match child.wait() {
                 Ok(status) => exit_code(status),
@@ -70,14 +82,20 @@ pub(super) fn spawn<T: Send + 'static>(
     let writer2 = writer.try_clone()?;
     // Its own process group: a Ctrl-C on the terminal does not reach it;
     // n2ref forwards the signal instead (spec: [build.interrupt.signal]).
-    cmd.process_group(0)
+    own_process_group(&mut cmd)
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(writer2);
     let child = cmd.spawn();
     // Closes the parent's copies of the pipe's write end.
     drop(cmd);
-    let child = child?;
+    let child = match child {
+        Ok(child) => child,
+        // As ninja on Windows: a missing program is a failed command.
+        #[cfg(windows)]
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(not_found(tag, done)),
+        Err(e) => return Err(e),
+    };
     std::thread::spawn(move || {
         let mut output = Vec::new();
         let _ = reader.read_to_end(&mut output);
@@ -88,6 +106,19 @@ pub(super) fn spawn<T: Send + 'static>(
         });
     });
     Ok(Started { child: Some(child) })
+}
+
+/// As ninja on Windows: a program that cannot be found makes a failed
+/// command (status 1) with `CreateProcess`'s message as its output, not a
+/// build error. Its report is already sent; nothing runs.
+#[cfg(windows)]
+fn not_found<T>(tag: T, done: Sender<Collected<T>>) -> Started {
+    let _ = done.send(Collected {
+        tag,
+        output: b"CreateProcess failed: The system cannot find the file specified.\n".to_vec(),
+        code: Some(1),
+    });
+    Started { child: None }
 }
 
 impl Started {
@@ -102,6 +133,24 @@ impl Started {
 
     /// Sends `signal` to a captured command's process group; console
     /// commands share n2ref's group and got any terminal signal already.
+    /// On Windows the group gets `CTRL_BREAK_EVENT`, whatever `signal`.
+    #[cfg(windows)]
+    pub(super) fn kill_group(&self, _signal: i32) {
+        if let Some(child) = &self.child {
+            // SAFETY: plain system call; the child is not reaped yet, so
+            // its id still names its process group.
+            unsafe {
+                windows_sys::Win32::System::Console::GenerateConsoleCtrlEvent(
+                    windows_sys::Win32::System::Console::CTRL_BREAK_EVENT,
+                    child.id(),
+                );
+            }
+        }
+    }
+
+    /// Sends `signal` to a captured command's process group; console
+    /// commands share n2ref's group and got any terminal signal already.
+    #[cfg(unix)]
     pub(super) fn kill_group(&self, signal: i32) {
         if let Some(child) = &self.child
             && let Ok(pid) = libc::pid_t::try_from(child.id())
@@ -119,9 +168,87 @@ impl Started {
     }
 }
 
+/// The command as the system runs it: `/bin/sh -c COMMAND`.
+#[cfg(unix)]
+fn shell_command(command: &[u8]) -> Command {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c").arg(bytes_to_path(command).into_os_string());
+    cmd
+}
+
+/// The command as `CreateProcess` with no application name runs it: the
+/// first token names the program, the rest of the line is passed as is.
+/// (std quotes the program name when it rebuilds the command line, which
+/// `CreateProcess` and the child's argument parser read the same way.)
+#[cfg(windows)]
+fn shell_command(command: &[u8]) -> Command {
+    use std::os::windows::process::CommandExt;
+    let (program, rest) = split_program(command);
+    let mut cmd = Command::new(bytes_to_path(&program));
+    if !rest.is_empty() {
+        cmd.raw_arg(bytes_to_path(rest).into_os_string());
+    }
+    cmd
+}
+
+/// Splits a Windows command line into its program (the first token, up to
+/// a space or tab outside double quotes, with the quotes removed) and the
+/// rest after the white space that follows it.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn split_program(command: &[u8]) -> (Vec<u8>, &[u8]) {
+    let mut program = Vec::new();
+    let mut quoted = false;
+    let mut end = command.len();
+    for (i, &b) in command.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b' ' | b'\t' if !quoted => {
+                end = i;
+                break;
+            }
+            _ => program.push(b),
+        }
+    }
+    let rest = &command[end..];
+    let skip = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    (program, &rest[skip..])
+}
+
+/// Puts a captured command in a process group of its own.
+#[cfg(unix)]
+fn own_process_group(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0)
+}
+
+/// Starts a captured command in a new process group, as ninja does, so
+/// that a Ctrl-C on the console does not reach it.
+#[cfg(windows)]
+fn own_process_group(cmd: &mut Command) -> &mut Command {
+    use std::os::windows::process::CommandExt;
+    cmd.creation_flags(windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP)
+}
+
+/// ninja's exit code on Windows: the process's exit code, except that
+/// `STATUS_CONTROL_C_EXIT` (ended by Ctrl-C or Ctrl-Break) means
+/// interrupted.
+#[cfg(windows)]
+fn exit_code(status: ExitStatus) -> i32 {
+    const STATUS_CONTROL_C_EXIT: u32 = 0xC000_013A;
+    match status.code() {
+        Some(c) if c as u32 == STATUS_CONTROL_C_EXIT => super::INTERRUPTED_EXIT,
+        Some(c) => c,
+        None => 1,
+    }
+}
+
 /// ninja's exit code for a command's wait status: the exit status; 130
 /// (interrupted) for SIGINT, SIGTERM and SIGHUP; otherwise the raw wait
 /// status plus 128 (so a core dump's flag shows, as in ninja).
+#[cfg(unix)]
 fn exit_code(status: ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
@@ -129,5 +256,23 @@ fn exit_code(status: ExitStatus) -> i32 {
         (None, Some(libc::SIGINT | libc::SIGTERM | libc::SIGHUP)) => super::INTERRUPTED_EXIT,
         (None, Some(_)) => status.into_raw() + 128,
         (None, None) => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_program;
+
+    #[test]
+    fn windows_command_line_split() {
+        assert_eq!(
+            split_program(b"cl /c a.c"),
+            (b"cl".to_vec(), &b"/c a.c"[..])
+        );
+        assert_eq!(
+            split_program(b"\"C:\\Program Files\\x.exe\"  -o \"a b\""),
+            (b"C:\\Program Files\\x.exe".to_vec(), &b"-o \"a b\""[..])
+        );
+        assert_eq!(split_program(b"tool"), (b"tool".to_vec(), &b""[..]));
     }
 }

@@ -471,6 +471,7 @@ fn capacity_now(config: &Config, parallelism: Option<usize>, running: usize) -> 
 }
 
 /// The one-minute load average, as ninja reads it (-0.0 if unknown).
+#[cfg(unix)]
 fn load_average() -> f64 {
     let mut loads = [0.0f64; 3];
     // SAFETY: `loads` has room for the 3 values asked for.
@@ -478,6 +479,13 @@ fn load_average() -> f64 {
         return -0.0;
     }
     loads[0]
+}
+
+/// No load information on Windows (ninja computes its own from CPU
+/// times; n2ref does not): -0.0, which never holds a command back.
+#[cfg(not(unix))]
+fn load_average() -> f64 {
+    -0.0
 }
 
 /// The scheduler's gate: in jobserver mode an edge may leave the queues
@@ -722,7 +730,10 @@ pub(super) fn clean_file(
     }
 }
 
-#[cfg(test)]
+// Unix only: the manifests name absolute temp paths, whose drive colon
+// (`C:`) would end a build statement's outputs on Windows; the second test
+// also needs a shell command line, a pid and kill(2).
+#[cfg(all(test, unix))]
 mod tests {
     use crate::build::{Config, Ended, INTERRUPTED_EXIT, INTERRUPTED_MESSAGE, run};
     use crate::test_support::graph;

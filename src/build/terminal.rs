@@ -2,6 +2,7 @@
 //! terminal, whether command output keeps its colors, the terminal's
 //! width, and how a too-long status line is shortened in the middle.
 
+#[cfg(not(windows))]
 use std::io::IsTerminal;
 
 /// How the status is shown, decided once when the build starts.
@@ -18,6 +19,7 @@ pub struct TerminalMode {
 impl TerminalMode {
     /// ninja's choice, from stdout and the environment.
     // spec: [build.status.smart-terminal]
+    #[cfg(not(windows))]
     pub fn detect() -> TerminalMode {
         let term = std::env::var_os("TERM");
         let smart = std::io::stdout().is_terminal() && term.is_some_and(|t| t != "dumb");
@@ -36,7 +38,56 @@ pub fn terminal_width() -> Option<usize> {
     (ok && size.ws_col != 0).then_some(size.ws_col as usize)
 }
 
-#[cfg(not(unix))]
+/// The width of the console's screen buffer on stdout, as ninja reads it
+/// on Windows.
+#[cfg(windows)]
+pub fn terminal_width() -> Option<usize> {
+    use windows_sys::Win32::System::Console::{
+        CONSOLE_SCREEN_BUFFER_INFO, GetConsoleScreenBufferInfo, GetStdHandle, STD_OUTPUT_HANDLE,
+    };
+    // SAFETY: GetStdHandle takes no pointer; GetConsoleScreenBufferInfo
+    // writes one struct into the zeroed one we pass.
+    unsafe {
+        let mut info: CONSOLE_SCREEN_BUFFER_INFO = std::mem::zeroed();
+        let ok = GetConsoleScreenBufferInfo(GetStdHandle(STD_OUTPUT_HANDLE), &mut info) != 0;
+        (ok && info.dwSize.X > 0).then_some(info.dwSize.X as usize)
+    }
+}
+
+#[cfg(windows)]
+impl TerminalMode {
+    /// ninja's choice on Windows: smart when `TERM` is not `dumb` and
+    /// stdout is a console; colors kept when the console accepts escape
+    /// sequences (n2ref turns that mode on, as ninja does), or with
+    /// `CLICOLOR_FORCE`.
+    // spec: [build.status.smart-terminal]
+    pub fn detect() -> TerminalMode {
+        use windows_sys::Win32::System::Console::{
+            ENABLE_VIRTUAL_TERMINAL_PROCESSING, GetConsoleMode, GetStdHandle, STD_OUTPUT_HANDLE,
+            SetConsoleMode,
+        };
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        let smart = !dumb && terminal_width().is_some();
+        let mut color = smart;
+        if smart {
+            // SAFETY: console mode calls on stdout's handle; `mode` is a
+            // valid out-pointer.
+            unsafe {
+                let console = GetStdHandle(STD_OUTPUT_HANDLE);
+                let mut mode = 0;
+                if GetConsoleMode(console, &mut mode) != 0
+                    && SetConsoleMode(console, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING) == 0
+                {
+                    color = false;
+                }
+            }
+        }
+        let color = color || std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
+        TerminalMode { smart, color }
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
 pub fn terminal_width() -> Option<usize> {
     None
 }

@@ -1,6 +1,9 @@
 //! End-to-end tests of the runner against a fake implementation: a small
 //! shell script standing in for ninja, and a suite of cases written to a
 //! temp directory.
+//!
+//! Unix only: the fake implementation is an executable shell script.
+#![cfg(unix)]
 
 use std::path::Path;
 use std::time::Duration;

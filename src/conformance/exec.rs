@@ -71,8 +71,6 @@ pub fn run_shell(
     ninja: &str,
     timeout: Duration,
 ) -> io::Result<Execution> {
-    use std::os::unix::process::{CommandExt, ExitStatusExt};
-
     let start = Instant::now();
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
@@ -83,8 +81,8 @@ pub fn run_shell(
         .env("TERM", "dumb")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+        .stderr(Stdio::piped());
+    own_process_group(&mut cmd);
     for var in REMOVED_ENV {
         cmd.env_remove(var);
     }
@@ -131,7 +129,7 @@ pub fn run_shell(
         _ if timed_out => Termination::TimedOut(timeout),
         Some(status) => match status.code() {
             Some(code) => Termination::Exited(code),
-            None => Termination::Signalled(status.signal().unwrap_or(0)),
+            None => Termination::Signalled(signal_of(status)),
         },
         None => return Err(io::Error::other("lost track of the child process")),
     };
@@ -143,7 +141,44 @@ pub fn run_shell(
     })
 }
 
+/// The signal that ended a process (Unix).
+#[cfg(unix)]
+fn signal_of(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal().unwrap_or(0)
+}
+
+/// Windows processes always have an exit code; never called there.
+#[cfg(not(unix))]
+fn signal_of(_status: std::process::ExitStatus) -> i32 {
+    0
+}
+
+/// Starts the shell in a process group of its own, so that a timeout can
+/// kill everything it started.
+#[cfg(unix)]
+fn own_process_group(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+}
+
+/// Windows: no process groups; [`kill_group`] kills the process tree.
+#[cfg(not(unix))]
+fn own_process_group(_cmd: &mut Command) {}
+
+/// Kills the process tree rooted at `pid` (`taskkill /T /F`).
+#[cfg(windows)]
+fn kill_group(pid: u32) {
+    let _ = Command::new("taskkill")
+        .args(["/T", "/F", "/PID", &pid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
 /// Sends SIGKILL to the process group `pgid`.
+#[cfg(not(windows))]
 fn kill_group(pgid: u32) {
     let _ = Command::new("kill")
         .args(["-KILL", "--", &format!("-{pgid}")])
@@ -162,7 +197,7 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
         let dest = to.join(rel);
         let kind = entry.file_type();
         if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &dest)?;
+            copy_symlink(entry.path(), &dest)?;
         } else if kind.is_dir() {
             std::fs::create_dir_all(&dest)?;
         } else {
@@ -170,6 +205,24 @@ pub fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Recreates the symbolic link `from` at `to`.
+#[cfg(unix)]
+fn copy_symlink(from: &Path, to: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(std::fs::read_link(from)?, to)
+}
+
+/// Recreates the symbolic link `from` at `to` (Windows: as a link to a
+/// directory or to a file, as the original is).
+#[cfg(windows)]
+fn copy_symlink(from: &Path, to: &Path) -> io::Result<()> {
+    let target = std::fs::read_link(from)?;
+    if std::fs::metadata(from).is_ok_and(|m| m.is_dir()) {
+        std::os::windows::fs::symlink_dir(target, to)
+    } else {
+        std::os::windows::fs::symlink_file(target, to)
+    }
 }
 
 #[cfg(test)]
@@ -205,6 +258,9 @@ mod tests {
         assert_eq!(e.stderr, b"[]\n");
     }
 
+    // Unix only (this and the tests below): background jobs, setsid,
+    // signals, symbolic links and permission bits.
+    #[cfg(unix)]
     #[test]
     fn kills_on_timeout_including_children() {
         let start = Instant::now();
@@ -215,6 +271,7 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(10));
     }
 
+    #[cfg(unix)]
     #[test]
     fn an_escaped_process_does_not_hang_the_runner() {
         let start = Instant::now();
@@ -224,6 +281,7 @@ mod tests {
         assert!(start.elapsed() < KILL_GRACE + Duration::from_secs(5));
     }
 
+    #[cfg(unix)]
     #[test]
     fn reports_signals() {
         let e = run("kill -TERM $$", 10.0);
@@ -231,6 +289,7 @@ mod tests {
         assert_eq!(e.termination.code(), None);
     }
 
+    #[cfg(unix)]
     #[test]
     fn copies_trees_exactly() {
         let from = tempfile::tempdir().unwrap();

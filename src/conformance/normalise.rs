@@ -87,6 +87,8 @@ mod tests {
         assert_eq!(out, b"@TMP@/out and @TMP@\n");
     }
 
+    // Unix only: makes a symbolic link to a directory.
+    #[cfg(unix)]
     #[test]
     fn replaces_canonical_form_of_temp_dir() {
         let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,9 @@
 //! A whole session against the fake backend: what is watched, and what an
 //! overflow does.
+//!
+//! Unix only: the manifests name absolute temp paths (a Windows drive's
+//! colon would end a build statement's outputs) and run `cp`.
+#![cfg(unix)]
 
 use std::io;
 use std::path::Path;
