@@ -23,6 +23,9 @@
 //! `N2REF_KILL_SEED` picks another seed; a failure names its seed and
 //! iteration, so it reproduces.
 
+// Unix only: the harness kills with SIGKILL and uses process groups.
+#![cfg(unix)]
+
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
