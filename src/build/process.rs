@@ -91,6 +91,12 @@ pub(super) fn spawn<T: Send + 'static>(
 }
 
 impl Started {
+    /// A command a [`super::Runner`] started: the runner reports its end
+    /// (with its exit code), and it is waited for like a console command.
+    pub(super) fn external() -> Started {
+        Started { child: None }
+    }
+
     /// Waits for a captured command whose output is complete; its exit
     /// code.
     pub(super) fn reap(mut self) -> i32 {

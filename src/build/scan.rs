@@ -3,9 +3,8 @@
 
 use std::collections::HashSet;
 
-use super::{is_true, lossy, must, stat};
+use super::{Disk, RealDisk, is_true, lossy, must};
 use crate::build_log::BuildLog;
-use crate::bytes_to_path;
 use crate::densemap::Id;
 use crate::depfile::parse_depfile;
 use crate::deps_log::DepsLog;
@@ -44,6 +43,9 @@ pub struct Scan<'a> {
     pub(super) ready_dyndeps: Vec<FileId>,
     /// Dyndep files that an edge of the build will produce.
     pub(super) pending_dyndeps: HashSet<FileId>,
+    /// Where files are stat'ed and read ([`RealDisk`] unless
+    /// [`Scan::with_disk`] says otherwise).
+    pub(super) disk: &'a dyn Disk,
 }
 
 impl<'a> Scan<'a> {
@@ -72,7 +74,14 @@ impl<'a> Scan<'a> {
             loaded_dyndeps,
             ready_dyndeps: Vec::new(),
             pending_dyndeps: HashSet::new(),
+            disk: &RealDisk,
         }
+    }
+
+    /// The scan on `disk` instead of the real file system.
+    pub fn with_disk(mut self, disk: &'a dyn Disk) -> Scan<'a> {
+        self.disk = disk;
+        self
     }
 
     pub(super) fn mtime(&mut self, file: FileId) -> i64 {
@@ -80,7 +89,7 @@ impl<'a> Scan<'a> {
         if let Some(m) = self.mtime[i] {
             return m;
         }
-        let m = stat(&self.graph.files[file].path);
+        let m = self.disk.stat(&self.graph.files[file].path);
         self.mtime[i] = Some(m);
         m
     }
@@ -280,7 +289,7 @@ impl<'a> Scan<'a> {
             for p in paths {
                 match graph.lookup_file(p) {
                     Some(f) => ids.push(f),
-                    None => extra.push((p.to_vec(), stat(p))),
+                    None => extra.push((p.to_vec(), self.disk.stat(p))),
                 }
             }
             self.discovered[edge.index()] = ids;
@@ -292,7 +301,7 @@ impl<'a> Scan<'a> {
             return Ok(());
         }
         let shown = lossy(&depfile);
-        let content = match std::fs::read(bytes_to_path(&depfile)) {
+        let content = match self.disk.read(&depfile) {
             Ok(c) => c,
             Err(_) => {
                 self.record(edge, format!("depfile '{shown}' is missing"));
@@ -346,7 +355,7 @@ impl<'a> Scan<'a> {
             match graph.lookup_file(&p) {
                 Some(f) => ids.push(f),
                 None => {
-                    let m = stat(&p);
+                    let m = self.disk.stat(&p);
                     extra.push((p, m));
                 }
             }
