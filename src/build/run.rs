@@ -687,8 +687,9 @@ pub(super) fn clean_file(
             continue;
         }
         let mut most_recent: Option<(Vec<u8>, i64)> = None;
+        // The mtimes the scan saw, not re-read: a phony output keeps the
+        // mtime of its newest input, as in ninja (spec: [build.restat.recheck]).
         for &f in &ins {
-            scan.mtime[f.index()] = None;
             let m = scan.mtime(f);
             if most_recent.as_ref().is_none_or(|r| m > r.1) {
                 most_recent = Some((graph.files[f].path.to_vec(), m));
