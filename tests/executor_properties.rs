@@ -997,3 +997,43 @@ mod with_quickcheck {
             .quickcheck(prop as fn(Seed) -> TestResult);
     }
 }
+
+/// Regression (found by the properties above): when restat cleaned `o0`,
+/// the recheck of `o3` re-read its inputs' mtimes, so the phony `o2` (no
+/// file) counted as 0 instead of its input's mtime and `o3` was wrongly
+/// skipped (spec: [build.restat.recheck]).
+#[test]
+fn restat_recheck_keeps_a_phony_inputs_mtime() {
+    let step = |kind, explicit: Vec<In>, implicit: Vec<In>| Step {
+        kind,
+        outputs: 1,
+        explicit,
+        implicit,
+        order_only: Vec::new(),
+        pool: 0,
+        fails: false,
+        version: 0,
+    };
+    let model = Model {
+        sources: 1,
+        steps: vec![
+            step(Kind::Restat { keep: true }, vec![In::Source(0)], vec![]),
+            step(Kind::Normal, vec![In::Source(0)], vec![]),
+            step(Kind::Phony, vec![], vec![In::Source(0)]),
+            step(Kind::Normal, vec![In::Out(2, 0)], vec![In::Out(0, 0)]),
+        ],
+    };
+    let case = Case {
+        model,
+        present: vec![true],
+        targets: vec![3],
+        j: 1,
+        k: 1,
+        seed: 1,
+        touch: vec![0],
+        change: vec![],
+        remove: vec![],
+        pre: vec![],
+    };
+    check_case(&case).unwrap();
+}
