@@ -19,6 +19,9 @@
 //! what ninja records; a build right after a successful one runs nothing
 //! (unless an input-less phony makes a step always dirty).
 
+// The oracle indexes steps and outputs by number, as the model does.
+#![allow(clippy::needless_range_loop)]
+
 use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::path::Path;
@@ -470,7 +473,7 @@ fn oracle(
     for i in 0..n {
         let s = &model.steps[i];
         let no_inputs = s.kind == Kind::Phony && s.all_inputs().next().is_none();
-        ready[i] = !(scan_dirty[i] && !no_inputs)
+        ready[i] = (!scan_dirty[i] || no_inputs)
             && s.all_inputs().all(|x| match x {
                 In::Source(_) => true,
                 In::Out(j, _) => ready[j],

@@ -96,3 +96,14 @@ pub trait Runner: Send + Sync + fmt::Debug {
     /// success) and output. `None` if nothing is running.
     fn wait(&self) -> Option<(EdgeId, i32, Vec<u8>)>;
 }
+
+/// A [`Disk`] as the loader's [`crate::load::FileReader`] (dyndep files).
+pub(super) struct DiskFiles<'a>(pub(super) &'a dyn Disk);
+
+impl crate::load::FileReader for DiskFiles<'_> {
+    fn read_file(&mut self, path: &[u8]) -> Result<Vec<u8>, String> {
+        self.0
+            .read(path)
+            .map_err(|e| crate::load::io_error_text(&e))
+    }
+}

@@ -324,7 +324,7 @@ fn run_rounds(
                 for file in files {
                     loaded.insert(file);
                     if let Err(message) =
-                        crate::dyndep::load(graph, file, &mut crate::load::DiskReader)
+                        crate::dyndep::load(graph, file, &mut disk::DiskFiles(&*config.disk))
                     {
                         out.flush()?;
                         return Ok(Ended::Error(message));
