@@ -210,7 +210,18 @@ impl Runner for FakeRunner {
         let (edge, command) = s.running.swap_remove(i);
         let text = String::from_utf8(command.clone()).unwrap();
         let words: Vec<&str> = text.split(' ').collect();
-        let outputs = &words[3..];
+        // `OP STEP VERSION OUTPUT... [-- DISCOVERED...]`: with `--`, the
+        // command also writes the depfile `FIRST_OUTPUT.d`.
+        let split = words.iter().position(|w| *w == "--");
+        let outputs = &words[3..split.unwrap_or(words.len())];
+        if let Some(at) = split
+            && words[0] != "fail"
+        {
+            let depfile = format!("{}: {}\n", outputs[0], words[at + 1..].join(" "));
+            let _ = self
+                .disk
+                .write(format!("{}.d", outputs[0]).as_bytes(), depfile.as_bytes());
+        }
         let ok = match words[0] {
             "touch" => {
                 for o in outputs {
@@ -269,6 +280,8 @@ struct Step {
     pool: usize,
     fails: bool,
     version: u32,
+    /// `deps = gcc`: the sources the command reports in its depfile.
+    deps: Option<Vec<usize>>,
 }
 
 #[derive(Clone, Debug)]
@@ -308,11 +321,18 @@ impl Step {
             Kind::Restat { keep: true } => "keep",
             _ => "touch",
         };
-        format!(
+        let mut command = format!(
             "{op} {index} v{} {}",
             self.version,
             self.outs(index).join(" ")
-        )
+        );
+        if let Some(deps) = &self.deps {
+            command.push_str(" --");
+            for &d in deps {
+                command.push_str(&format!(" {}", source_path(d)));
+            }
+        }
+        command
     }
     /// Inputs that make the step dirty (not order-only).
     fn dirtying(&self) -> impl Iterator<Item = In> + '_ {
@@ -353,6 +373,9 @@ impl Model {
             m.push('\n');
             if s.kind != Kind::Phony {
                 m.push_str(&format!("  cmd = {}\n", s.command(i)));
+                if s.deps.is_some() {
+                    m.push_str(&format!("  deps = gcc\n  depfile = {}.d\n", out_path(i, 0)));
+                }
                 if s.pool > 0 {
                     m.push_str(&format!("  pool = p{}\n", s.pool));
                 }
@@ -385,7 +408,13 @@ impl Model {
 
 /// What ninja's build log says about an output: the command that last
 /// built it and the mtime recorded.
-type Ledger = HashMap<String, (String, i64)>;
+#[derive(Debug, Default)]
+struct Ledger {
+    log: HashMap<String, (String, i64)>,
+    /// What the deps log says about an output: its mtime when recorded
+    /// and the discovered sources.
+    deps: HashMap<String, (i64, Vec<usize>)>,
+}
 
 #[derive(Debug, PartialEq, Eq)]
 enum Prediction {
@@ -414,7 +443,7 @@ fn oracle(
             _ => (0..s.outputs).any(|w| {
                 let path = out_path(i, w);
                 let mtime = on_disk(&path);
-                let entry = ledger.get(&path);
+                let entry = ledger.log.get(&path);
                 let restat = matches!(s.kind, Kind::Restat { .. });
                 let generator = s.kind == Kind::Generator;
                 // Missing output.
@@ -444,7 +473,24 @@ fn oracle(
         In::Source(k) => on_disk(&source_path(k)),
         In::Out(j, w) => seen[j][w],
     };
-    // Scan: dirty outputs, bottom-up from the disk and the log.
+    // `deps`: the discovered sources of a step, or None when the deps log
+    // has no usable entry (none, or older than the first output).
+    let discovered = |i: usize| -> Option<Vec<In>> {
+        let (recorded, inputs) = ledger.deps.get(&out_path(i, 0))?;
+        (on_disk(&out_path(i, 0)) <= *recorded)
+            .then(|| inputs.iter().map(|&k| In::Source(k)).collect())
+    };
+    let deps_missing = |i: usize| model.steps[i].deps.is_some() && discovered(i).is_none();
+    // The inputs that make a step dirty: explicit, implicit, discovered.
+    let dirtying = |i: usize| -> Vec<In> {
+        let s = &model.steps[i];
+        let mut v: Vec<In> = s.dirtying().collect();
+        if s.deps.is_some() {
+            v.extend(discovered(i).unwrap_or_default());
+        }
+        v
+    };
+    // Scan: dirty outputs, bottom-up from the disk and the logs.
     let mut scan_dirty = vec![false; n];
     for i in 0..n {
         if !wanted[i] {
@@ -454,12 +500,12 @@ fn oracle(
         for w in 0..s.outputs {
             seen[i][w] = on_disk(&out_path(i, w));
         }
-        let inputs_dirty = s.dirtying().any(|x| match x {
+        let inputs_dirty = dirtying(i).into_iter().any(|x| match x {
             In::Source(k) => on_disk(&source_path(k)) == 0,
             In::Out(j, _) => scan_dirty[j],
         });
-        scan_dirty[i] = inputs_dirty || {
-            let newest = s.dirtying().map(|x| input_mtime(x, &seen)).max();
+        scan_dirty[i] = deps_missing(i) || inputs_dirty || {
+            let newest = dirtying(i).into_iter().map(|x| input_mtime(x, &seen)).max();
             if s.kind == Kind::Phony && seen[i][0] == 0 {
                 seen[i][0] = newest.unwrap_or(0);
             }
@@ -517,8 +563,9 @@ fn oracle(
         let inputs_now_dirty = s
             .dirtying()
             .any(|x| matches!(x, In::Out(j, w) if still_dirty[j][w]));
-        if !inputs_now_dirty {
-            let newest = s.dirtying().map(|x| input_mtime(x, &seen)).max();
+        // (ninja does not recheck a step whose deps were missing.)
+        if !inputs_now_dirty && !deps_missing(i) {
+            let newest = dirtying(i).into_iter().map(|x| input_mtime(x, &seen)).max();
             if !outputs_dirty(i, newest) {
                 if s.kind == Kind::Phony && seen[i][0] == 0 {
                     seen[i][0] = newest.unwrap_or(0);
@@ -644,7 +691,7 @@ fn check_case(case: &Case) -> Result<(), String> {
     for &i in &case.pre {
         disk.touch(out_path(i, 0).as_bytes());
     }
-    let mut ledger: Ledger = HashMap::new();
+    let mut ledger = Ledger::default();
     let mut model = model.clone();
     let always_dirty = {
         // A step downstream of an input-less phony runs in every build.
@@ -815,8 +862,33 @@ fn check_build(
             }
             _ => start,
         };
-        for o in outs {
-            ledger.insert(o, (s.command(step), recorded));
+        for (o, &m) in outs.iter().zip(&now) {
+            ledger.log.insert(o.clone(), (s.command(step), recorded));
+            if let Some(deps) = &s.deps {
+                ledger.deps.insert(o.clone(), (m, deps.clone()));
+            }
+        }
+    }
+    let deps_log = disk
+        .read(b".ninja_deps")
+        .map(|d| DepsLog::parse(&d).log)
+        .unwrap_or_default();
+    for (output, (mtime, inputs)) in &ledger.deps {
+        let got = deps_log.get(output.as_bytes()).map(|d| d.mtime);
+        let paths: Vec<Vec<u8>> = deps_log
+            .input_paths(output.as_bytes())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.to_vec())
+            .collect();
+        let want: Vec<Vec<u8>> = inputs
+            .iter()
+            .map(|&k| source_path(k).into_bytes())
+            .collect();
+        if got != Some(*mtime) || paths != want {
+            return Err(format!(
+                "deps log entry for {output}: {got:?} {paths:?}, expected {mtime} {want:?}"
+            ));
         }
     }
     let log = match disk.read(b".ninja_log") {
@@ -826,7 +898,7 @@ fn check_build(
         },
         Err(_) => BuildLog::default(),
     };
-    for (output, (command, mtime)) in ledger.iter() {
+    for (output, (command, mtime)) in ledger.log.iter() {
         let Some(entry) = log.lookup(output.as_bytes()) else {
             return Err(format!("no build log entry for {output}"));
         };
@@ -867,7 +939,7 @@ impl Rng {
 fn gen_case(seed: u64, max_steps: usize) -> Case {
     let mut r = Rng(seed);
     let sources = 1 + r.below(4);
-    let present = (0..sources).map(|_| r.chance(93)).collect();
+    let present: Vec<bool> = (0..sources).map(|_| r.chance(93)).collect();
     let n = 1 + r.below(max_steps.max(1));
     let mut steps: Vec<Step> = Vec::new();
     for i in 0..n {
@@ -918,6 +990,15 @@ fn gen_case(seed: u64, max_steps: usize) -> Case {
             pool: [0, 0, 0, 1, 2][r.below(5)],
             fails: kind != Kind::Phony && r.chance(7),
             version: 0,
+            deps: (kind != Kind::Phony && r.chance(25)).then(|| {
+                let mut d: Vec<usize> = (0..r.below(3))
+                    .map(|_| r.below(sources))
+                    .filter(|&k| present[k])
+                    .collect();
+                d.sort_unstable();
+                d.dedup();
+                d
+            }),
         });
     }
     let mut targets = vec![n - 1];
@@ -1016,6 +1097,7 @@ fn restat_recheck_keeps_a_phony_inputs_mtime() {
         pool: 0,
         fails: false,
         version: 0,
+        deps: None,
     };
     let model = Model {
         sources: 1,
@@ -1037,6 +1119,47 @@ fn restat_recheck_keeps_a_phony_inputs_mtime() {
         change: vec![],
         remove: vec![],
         pre: vec![],
+    };
+    check_case(&case).unwrap();
+}
+
+/// Regression (found by the properties above): restat cleaned `o0`, and
+/// the recheck skipped `o1` although its deps log entry was missing (a
+/// generator whose output exists), so its deps were never recorded
+/// (spec: [build.restat.recheck]).
+#[test]
+fn restat_recheck_runs_a_step_whose_deps_are_missing() {
+    let gen_with_deps = Step {
+        kind: Kind::Generator,
+        outputs: 1,
+        explicit: vec![In::Out(0, 0)],
+        implicit: Vec::new(),
+        order_only: Vec::new(),
+        pool: 0,
+        fails: false,
+        version: 0,
+        deps: Some(vec![0]),
+    };
+    let keep = Step {
+        kind: Kind::Restat { keep: true },
+        explicit: vec![In::Source(0)],
+        deps: None,
+        ..gen_with_deps.clone()
+    };
+    let case = Case {
+        model: Model {
+            sources: 1,
+            steps: vec![keep, gen_with_deps],
+        },
+        present: vec![true],
+        targets: vec![1],
+        j: 1,
+        k: 1,
+        seed: 1,
+        touch: vec![],
+        change: vec![],
+        remove: vec![],
+        pre: vec![0, 1],
     };
     check_case(&case).unwrap();
 }

@@ -676,6 +676,11 @@ pub(super) fn clean_file(
         if !matches!(sched.state(consumer), BuildState::Want | BuildState::Ready) {
             continue;
         }
+        // An edge whose deps could not be loaded runs to record them
+        // (spec: [build.restat.recheck]).
+        if scan.deps_missing[c] {
+            continue;
+        }
         let e = &graph.edges[consumer];
         let non_order_only = e.inputs.len() - e.order_only_inputs;
         let ins: Vec<FileId> = e.inputs[..non_order_only]

@@ -43,6 +43,9 @@ pub struct Scan<'a> {
     pub(super) ready_dyndeps: Vec<FileId>,
     /// Dyndep files that an edge of the build will produce.
     pub(super) pending_dyndeps: HashSet<FileId>,
+    /// Edges whose discovered dependencies could not be loaded (ninja's
+    /// `deps_missing_`): restat never cleans them.
+    pub(super) deps_missing: Vec<bool>,
     /// Where files are stat'ed and read ([`RealDisk`] unless
     /// [`Scan::with_disk`] says otherwise).
     pub(super) disk: &'a dyn Disk,
@@ -74,6 +77,7 @@ impl<'a> Scan<'a> {
             loaded_dyndeps,
             ready_dyndeps: Vec::new(),
             pending_dyndeps: HashSet::new(),
+            deps_missing: vec![false; edges],
             disk: &RealDisk,
         }
     }
@@ -162,6 +166,7 @@ impl<'a> Scan<'a> {
         }
         let mut dirty = false;
         self.load_deps(edge, &mut dirty)?;
+        self.deps_missing[edge.index()] = dirty;
         let mut ready = true;
         let mut most_recent: Option<(Vec<u8>, i64)> = None;
         let non_order_only = e.inputs.len() - e.order_only_inputs;
