@@ -677,6 +677,8 @@ struct Case {
     remove: Vec<usize>,
     /// Steps whose first output exists before the first build.
     pre: Vec<usize>,
+    /// Outputs (`o{i}`, also of phony steps) touched before round 2.
+    bump: Vec<usize>,
 }
 
 /// Runs a case; `Err(text)` describes the first violated property.
@@ -711,6 +713,9 @@ fn check_case(case: &Case) -> Result<(), String> {
             for &i in &case.change {
                 let n = model.steps.len();
                 model.steps[i % n].version += 1;
+            }
+            for &i in &case.bump {
+                disk.touch(out_path(i % model.steps.len(), 0).as_bytes());
             }
             for &i in &case.remove {
                 let _ = disk.remove(out_path(i % model.steps.len(), 0).as_bytes());
@@ -1015,6 +1020,7 @@ fn gen_case(seed: u64, max_steps: usize) -> Case {
     let change = list(&mut r, 2, n);
     let remove = list(&mut r, 2, n);
     let pre = list(&mut r, 3, n);
+    let bump = list(&mut r, 2, n);
     Case {
         model: Model { sources, steps },
         present,
@@ -1026,6 +1032,7 @@ fn gen_case(seed: u64, max_steps: usize) -> Case {
         change,
         remove,
         pre,
+        bump,
     }
 }
 
@@ -1119,6 +1126,7 @@ fn restat_recheck_keeps_a_phony_inputs_mtime() {
         change: vec![],
         remove: vec![],
         pre: vec![],
+        bump: vec![],
     };
     check_case(&case).unwrap();
 }
@@ -1160,6 +1168,51 @@ fn restat_recheck_runs_a_step_whose_deps_are_missing() {
         change: vec![],
         remove: vec![],
         pre: vec![0, 1],
+        bump: vec![],
     };
     check_case(&case).unwrap();
+}
+
+/// How varied the generated cases are (`cargo test -- --ignored
+/// --nocapture distribution`): builds with a missing-input error, with
+/// commands run, with failures, and steps skipped by restat.
+#[test]
+#[ignore]
+fn distribution() {
+    let (mut missing, mut ran, mut failed, mut builds, mut cleaned) = (0, 0, 0, 0, 0);
+    for seed in 0..2000u64 {
+        let case = gen_case(seed.wrapping_mul(0x9e37_79b9), 11);
+        let disk = MemDisk::default();
+        for (s, &p) in case.present.iter().enumerate() {
+            if p {
+                disk.touch(source_path(s).as_bytes());
+            }
+        }
+        for &i in &case.pre {
+            disk.touch(out_path(i, 0).as_bytes());
+        }
+        check_case(&case).unwrap();
+        builds += 1;
+        match oracle(
+            &case.model,
+            &case.targets,
+            &disk.mtimes(),
+            &Ledger::default(),
+        ) {
+            Prediction::MissingInput => missing += 1,
+            Prediction::Runs(r) => {
+                ran += usize::from(!r.is_empty());
+                failed += usize::from(r.iter().any(|&i| case.model.steps[i].fails));
+                let wanted = case.model.wanted(&case.targets);
+                let commands = (0..case.model.steps.len())
+                    .filter(|&i| wanted[i] && case.model.steps[i].kind != Kind::Phony)
+                    .count();
+                cleaned += usize::from(r.len() < commands);
+            }
+        }
+    }
+    println!(
+        "first builds: {builds}, missing input {missing}, ran {ran}, with a failure {failed}, \
+         not every command ran {cleaned}"
+    );
 }
