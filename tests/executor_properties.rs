@@ -162,8 +162,13 @@ impl Disk for MemDisk {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Event {
-    /// A step started; the clock then (the lock file's "now").
-    Start { step: usize, clock: i64 },
+    /// A step started; the clock then (the lock file's "now"); whether
+    /// the run loop said it is a `console` command.
+    Start {
+        step: usize,
+        clock: i64,
+        console: bool,
+    },
     /// A step ended; whether it succeeded.
     End { step: usize, ok: bool },
 }
@@ -187,12 +192,13 @@ fn step_of(command: &[u8]) -> usize {
 }
 
 impl Runner for FakeRunner {
-    fn start(&self, edge: EdgeId, command: &[u8], _console: bool) -> io::Result<()> {
+    fn start(&self, edge: EdgeId, command: &[u8], console: bool) -> io::Result<()> {
         let clock = self.disk.clock();
         let mut s = self.state.lock().unwrap();
         s.events.push(Event::Start {
             step: step_of(command),
             clock,
+            console,
         });
         s.running.push((edge, command.to_vec()));
         Ok(())
@@ -276,7 +282,7 @@ struct Step {
     explicit: Vec<In>,
     implicit: Vec<In>,
     order_only: Vec<In>,
-    /// 0: no pool; 1: `p1` (depth 1); 2: `p2` (depth 2).
+    /// 0: no pool; 1: `p1` (depth 1); 2: `p2` (depth 2); 3: `console`.
     pool: usize,
     fails: bool,
     version: u32,
@@ -290,7 +296,7 @@ struct Model {
     steps: Vec<Step>,
 }
 
-const POOL_DEPTH: [usize; 3] = [usize::MAX, 1, 2];
+const POOL_DEPTH: [usize; 4] = [usize::MAX, 1, 2, 1];
 
 fn source_path(i: usize) -> String {
     format!("s{i}")
@@ -376,8 +382,10 @@ impl Model {
                 if s.deps.is_some() {
                     m.push_str(&format!("  deps = gcc\n  depfile = {}.d\n", out_path(i, 0)));
                 }
-                if s.pool > 0 {
-                    m.push_str(&format!("  pool = p{}\n", s.pool));
+                match s.pool {
+                    0 => {}
+                    3 => m.push_str("  pool = console\n"),
+                    p => m.push_str(&format!("  pool = p{p}\n")),
                 }
             }
         }
@@ -760,7 +768,14 @@ fn check_build(
     let mut start_clock = HashMap::new();
     for (t, ev) in events.iter().enumerate() {
         match *ev {
-            Event::Start { step, clock } => {
+            Event::Start {
+                step,
+                clock,
+                console,
+            } => {
+                if console != (model.steps[step].pool == 3) {
+                    return Err(format!("step {step} started with console = {console}"));
+                }
                 if started.insert(step, t).is_some() {
                     return Err(format!("step {step} started twice"));
                 }
@@ -992,7 +1007,7 @@ fn gen_case(seed: u64, max_steps: usize) -> Case {
             explicit,
             implicit,
             order_only,
-            pool: [0, 0, 0, 1, 2][r.below(5)],
+            pool: [0, 0, 0, 0, 1, 2, 3][r.below(7)],
             fails: kind != Kind::Phony && r.chance(7),
             version: 0,
             deps: (kind != Kind::Phony && r.chance(25)).then(|| {
