@@ -437,6 +437,7 @@ fn oracle(
     targets: &[usize],
     disk: &HashMap<Vec<u8>, i64>,
     ledger: &Ledger,
+    dry_run: bool,
 ) -> Prediction {
     let wanted = model.wanted(targets);
     let on_disk = |p: &str| disk.get(p.as_bytes()).copied().unwrap_or(0);
@@ -586,14 +587,16 @@ fn oracle(
             continue;
         }
         runs.insert(i);
-        if s.fails {
+        // `-n`: every command "succeeds" and changes its outputs.
+        if s.fails && !dry_run {
             blocked[i] = true;
             continue;
         }
         for w in 0..s.outputs {
             // restat: an output the command did not change is clean.
-            let unchanged =
-                s.kind == (Kind::Restat { keep: true }) && on_disk(&out_path(i, w)) != 0;
+            let unchanged = !dry_run
+                && s.kind == (Kind::Restat { keep: true })
+                && on_disk(&out_path(i, w)) != 0;
             still_dirty[i][w] = !unchanged;
         }
     }
@@ -616,6 +619,7 @@ fn run_build(
     j: usize,
     k: usize,
     seed: u64,
+    dry_run: bool,
 ) -> Outcome {
     let manifest = model.manifest();
     let mut reader = MemoryReader::new(&[("build.ninja", &manifest)]);
@@ -634,7 +638,12 @@ fn run_build(
     let config = Config {
         parallelism: j,
         failures_allowed: k,
-        verbosity: Verbosity::NoStatusUpdate,
+        dry_run,
+        verbosity: if dry_run {
+            Verbosity::Verbose
+        } else {
+            Verbosity::NoStatusUpdate
+        },
         disk: disk.clone(),
         runner: Some(runner.clone()),
         ..Config::default()
@@ -729,9 +738,49 @@ fn check_case(case: &Case) -> Result<(), String> {
                 let _ = disk.remove(out_path(i % model.steps.len(), 0).as_bytes());
             }
         }
-        let prediction = oracle(&model, &case.targets, &disk.mtimes(), &ledger);
+        if round % 2 == 0 {
+            // `-n` first: it runs nothing, changes nothing, and lists the
+            // commands the oracle's dry run predicts.
+            let before = disk.mtimes();
+            let dry = oracle(&model, &case.targets, &before, &ledger, true);
+            let out = run_build(&model, &case.targets, &disk, case.j, case.k, 0, true);
+            let listed: BTreeSet<usize> = out
+                .stdout
+                .lines()
+                .filter(|l| l.starts_with('['))
+                .filter_map(|l| l.split_once("] ").map(|(_, c)| step_of(c.as_bytes())))
+                .collect();
+            // The status total (`[F/TOTAL]`) counts the commands; while a
+            // `console` command runs, ninja keeps only the last status line
+            // of the others, so with console steps some lines are missing.
+            let total = out
+                .stdout
+                .lines()
+                .find_map(|l| l.strip_prefix('[')?.split_once(']'))
+                .and_then(|(c, _)| c.split_once('/')?.1.parse::<usize>().ok())
+                .unwrap_or(0);
+            let consoles = model.steps.iter().any(|s| s.pool == 3);
+            let ok = match &dry {
+                Prediction::MissingInput => out.code == 1 && listed.is_empty(),
+                Prediction::Runs(r) => {
+                    out.code == 0
+                        && total == r.len()
+                        && (listed == *r || (consoles && listed.is_subset(r)))
+                }
+            };
+            if !ok || !out.events.is_empty() || disk.mtimes() != before {
+                return Err(format!(
+                    "round {round}: -n listed {listed:?} (exit {}), oracle {dry:?}, events {:?}\n{}\n{:?}",
+                    out.code,
+                    out.events,
+                    model.manifest(),
+                    out.stdout
+                ));
+            }
+        }
+        let prediction = oracle(&model, &case.targets, &disk.mtimes(), &ledger, false);
         let seed = case.seed.wrapping_add(round);
-        let out = run_build(&model, &case.targets, &disk, case.j, case.k, seed);
+        let out = run_build(&model, &case.targets, &disk, case.j, case.k, seed, false);
         let ctx = |what: String| {
             format!(
                 "round {round}: {what}\nmanifest:\n{}events: {:?}\noutput: {}",
@@ -1213,6 +1262,7 @@ fn distribution() {
             &case.targets,
             &disk.mtimes(),
             &Ledger::default(),
+            false,
         ) {
             Prediction::MissingInput => missing += 1,
             Prediction::Runs(r) => {
