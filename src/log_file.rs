@@ -38,6 +38,16 @@ impl LogFile {
         self
     }
 
+    /// The log's path.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// The format's header, written first to a new or empty file.
+    pub fn header(&self) -> &[u8] {
+        &self.header
+    }
+
     /// Appends `bytes` (whole records), writing the header first if needed.
     pub fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
         let file = match &mut self.file {

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use super::stat;
+use super::{Disk, RealDisk, path_bytes};
 use crate::build_log::{self, BuildLog};
 use crate::bytes_to_path;
 use crate::deps_log::{self, DepsLog};
@@ -49,6 +49,16 @@ impl Logs {
         mode: OpenMode,
         err: &mut dyn Write,
     ) -> io::Result<Result<Logs, String>> {
+        Logs::open_on(graph, mode, &RealDisk, err)
+    }
+
+    /// [`Logs::open`] on `disk`.
+    pub fn open_on(
+        graph: &Graph,
+        mode: OpenMode,
+        disk: &dyn Disk,
+        err: &mut dyn Write,
+    ) -> io::Result<Result<Logs, String>> {
         let mut dir = Vec::new();
         graph
             .scopes
@@ -62,7 +72,7 @@ impl Logs {
         };
         let build_log_path = join(build_log::FILE_NAME);
         let deps_log_path = join(deps_log::FILE_NAME);
-        let (log, warning) = match BuildLog::load(&build_log_path) {
+        let (log, warning) = match disk.load_build_log(&build_log_path) {
             Ok(x) => x,
             Err(e) => {
                 return Ok(Err(format!(
@@ -75,21 +85,21 @@ impl Logs {
         if let Some(w) = warning {
             writeln!(err, "ninja: warning: {w}")?;
         }
-        let is_dead = |path: &[u8]| {
+        let mut is_dead = |path: &[u8]| {
             let live = graph
                 .lookup_file(path)
                 .is_some_and(|f| graph.files[f].in_edge.is_some());
-            !live && stat(path) == 0
+            !live && disk.stat(path) == 0
         };
         let build_log_found = log.is_some();
         let mut build_log = log.unwrap_or_default();
         if ((mode == OpenMode::RecompactOnly && build_log_found)
             || (mode == OpenMode::Write && build_log.needs_recompaction))
-            && let Err(e) = build_log.write_compacted(&build_log_path, is_dead)
+            && let Err(e) = disk.recompact_build_log(&mut build_log, &build_log_path, &mut is_dead)
         {
             return Ok(Err(format!("failed recompaction: {e}")));
         }
-        let mut deps = match DepsLog::load(&deps_log_path) {
+        let mut deps = match disk.load_deps_log(&deps_log_path) {
             Ok(Some(r)) => {
                 if let Some(w) = r.warning {
                     writeln!(err, "ninja: warning: {w}")?;
@@ -105,12 +115,12 @@ impl Logs {
                 )));
             }
         };
-        let deps_found = deps_log_path.exists();
+        let deps_found = disk.exists(path_bytes(&deps_log_path));
         if (mode == OpenMode::RecompactOnly && deps_found)
             || (mode == OpenMode::Write && deps.needs_recompaction)
         {
-            let is_live = |path: &[u8]| deps_entry_is_live(graph, path);
-            if let Err(e) = deps.write_compacted(&deps_log_path, is_live) {
+            let mut is_live = |path: &[u8]| deps_entry_is_live(graph, path);
+            if let Err(e) = disk.recompact_deps_log(&mut deps, &deps_log_path, &mut is_live) {
                 return Ok(Err(format!("failed recompaction: {e}")));
             }
         }

@@ -16,6 +16,7 @@
 //!    [`Interrupt::trigger`] stops the run: running commands get the
 //!    signal, are waited for, and their partial outputs are removed.
 
+mod disk;
 mod interrupt;
 pub mod jobserver;
 mod logs;
@@ -28,6 +29,7 @@ mod status_format;
 mod step_log;
 mod terminal;
 
+pub use disk::{Disk, RealDisk, Runner};
 pub use interrupt::{INTERRUPTED_EXIT, INTERRUPTED_MESSAGE, Interrupt};
 pub use logs::{LOCK_FILE_NAME, Logs, OpenMode, deps_entry_is_live};
 pub use scan::Scan;
@@ -89,6 +91,10 @@ pub struct Config {
     pub jobserver: Option<std::sync::Arc<jobserver::Client>>,
     /// Records each finished step (watch mode); disabled by default.
     pub steps: StepLog,
+    /// The file system the build reads and writes ([`RealDisk`] by default).
+    pub disk: std::sync::Arc<dyn Disk>,
+    /// Runs the commands; `None` (the default): real processes.
+    pub runner: Option<std::sync::Arc<dyn Runner>>,
 }
 
 impl Config {
@@ -124,6 +130,8 @@ impl Default for Config {
             max_load_average: -0.0,
             jobserver: None,
             steps: StepLog::default(),
+            disk: std::sync::Arc::new(RealDisk),
+            runner: None,
         }
     }
 }
@@ -273,8 +281,8 @@ pub fn run(
     } else {
         bytes_to_path(&lock).join(LOCK_FILE_NAME)
     };
-    if lock.exists() {
-        let _ = std::fs::remove_file(lock);
+    if config.disk.exists(path_bytes(&lock)) {
+        let _ = config.disk.remove(path_bytes(&lock));
     }
     ended
 }
@@ -319,7 +327,7 @@ fn run_rounds(
                 for file in files {
                     loaded.insert(file);
                     if let Err(message) =
-                        crate::dyndep::load(graph, file, &mut crate::load::DiskReader)
+                        crate::dyndep::load(graph, file, &mut disk::DiskFiles(&*config.disk))
                     {
                         out.flush()?;
                         return Ok(Ended::Error(message));

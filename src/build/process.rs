@@ -122,6 +122,12 @@ fn not_found<T>(tag: T, done: Sender<Collected<T>>) -> Started {
 }
 
 impl Started {
+    /// A command a [`super::Runner`] started: the runner reports its end
+    /// (with its exit code), and it is waited for like a console command.
+    pub(super) fn external() -> Started {
+        Started { child: None }
+    }
+
     /// Waits for a captured command whose output is complete; its exit
     /// code.
     pub(super) fn reap(mut self) -> i32 {

@@ -14,7 +14,7 @@ use super::plan::{Plan, critical_path_weights};
 use super::process::{self, Collected, Started};
 use super::scan::Scan;
 use super::status::{Progress, Status};
-use super::{Config, Ended, is_true, lossy, must, now_nanos, path_bytes, stat};
+use super::{Config, Ended, is_true, lossy, must, now_nanos, path_bytes};
 use crate::build_log::{self, LogEntry};
 use crate::bytes_to_path;
 use crate::densemap::Id;
@@ -71,7 +71,7 @@ pub(super) fn run_phase(
     } else {
         OpenMode::Write
     };
-    let mut logs = match Logs::open(graph, mode, err)? {
+    let mut logs = match Logs::open_on(graph, mode, &*config.disk, err)? {
         Ok(logs) => logs,
         Err(message) => return Ok(Phase::Ended(Ended::Error(message))),
     };
@@ -79,7 +79,8 @@ pub(super) fn run_phase(
     // Phase 1 and 2: scan and plan, target by target as ninja does.
     let build_log = std::mem::take(&mut logs.build_log);
     let scan_deps_log = logs.deps_log.clone();
-    let mut scan = Scan::new(graph, &build_log, &scan_deps_log, loaded, config.explain);
+    let mut scan = Scan::new(graph, &build_log, &scan_deps_log, loaded, config.explain)
+        .with_disk(&*config.disk);
     let mut plan = Plan {
         wanted: vec![false; graph.edges.len()],
         total: 0,
@@ -215,7 +216,7 @@ pub(super) fn run_phase(
                 if let Some(parent) = bytes_to_path(&graph.files[o].path).parent()
                     && !parent.as_os_str().is_empty()
                 {
-                    let _ = std::fs::create_dir_all(parent);
+                    let _ = config.disk.create_dir_all(path_bytes(parent));
                 }
             }
             let rspfile = must(edge_binding_escaped(graph, edge, "rspfile", Escape::None));
@@ -225,13 +226,13 @@ pub(super) fn run_phase(
                 if let Some(parent) = path.parent()
                     && !parent.as_os_str().is_empty()
                 {
-                    let _ = std::fs::create_dir_all(parent);
+                    let _ = config.disk.create_dir_all(path_bytes(parent));
                 }
-                let _ = std::fs::write(path, content);
+                let _ = config.disk.write(path_bytes(&path), &content);
             }
             // The file system's idea of "now" (ninja touches a lock file).
-            let _ = std::fs::write(&logs.lock_path, b"");
-            start_mtime[edge.index()] = match stat(path_bytes(&logs.lock_path)) {
+            let _ = config.disk.write(path_bytes(&logs.lock_path), b"");
+            start_mtime[edge.index()] = match config.disk.stat(path_bytes(&logs.lock_path)) {
                 0 => now_nanos(),
                 m => m,
             };
@@ -240,7 +241,13 @@ pub(super) fn run_phase(
             running += 1;
             capacity -= 1;
             capacity = capacity.min(capacity_now(config, parallelism, running));
-            match process::spawn(&command, console, (edge, start_ms), tx.clone()) {
+            let spawned = match &config.runner {
+                Some(runner) => runner
+                    .start(edge, &command, console)
+                    .map(|()| Started::external()),
+                None => process::spawn(&command, console, (edge, start_ms), tx.clone()),
+            };
+            match spawned {
                 Ok(started) => {
                     active.insert(
                         edge,
@@ -342,7 +349,7 @@ pub(super) fn run_phase(
             if restat || generator {
                 let mut cleaned = false;
                 for &o in &e.outputs {
-                    let new_mtime = stat(&graph.files[o].path);
+                    let new_mtime = config.disk.stat(&graph.files[o].path);
                     record_mtime = record_mtime.max(new_mtime);
                     if restat && scan.mtime[o.index()] == Some(new_mtime) {
                         clean_file(&mut scan, &plan, &sched, &mut dirty, &mut status, o);
@@ -368,7 +375,7 @@ pub(super) fn run_phase(
         }
         let rspfile = must(edge_binding_escaped(graph, edge, "rspfile", Escape::None));
         if !rspfile.is_empty() && !config.keep_rsp {
-            let _ = std::fs::remove_file(bytes_to_path(&rspfile));
+            let _ = config.disk.remove(&rspfile);
         }
         let hash = command_hash(&must(edge_command(graph, edge, true)));
         for &o in &e.outputs {
@@ -378,10 +385,10 @@ pub(super) fn run_phase(
                 mtime: record_mtime,
                 command_hash: hash,
             };
-            if let Err(error) = logs
-                .build_log_file
-                .append(&build_log::format_entry(&graph.files[o].path, &entry))
-            {
+            if let Err(error) = config.disk.append_log(
+                &mut logs.build_log_file,
+                &build_log::format_entry(&graph.files[o].path, &entry),
+            ) {
                 return Ok(Phase::Ended(Ended::Error(format!(
                     "Error writing to build log: {error}"
                 ))));
@@ -390,11 +397,12 @@ pub(super) fn run_phase(
         if !deps_type.is_empty() {
             let inputs: Vec<&[u8]> = deps_inputs.iter().map(|v| v.as_slice()).collect();
             for &o in &e.outputs {
-                let mtime = stat(&graph.files[o].path);
+                let mtime = config.disk.stat(&graph.files[o].path);
                 match logs.deps_log.record(&graph.files[o].path, mtime, &inputs) {
                     Ok(bytes) => {
                         if !bytes.is_empty()
-                            && let Err(error) = logs.deps_log_file.append(&bytes)
+                            && let Err(error) =
+                                config.disk.append_log(&mut logs.deps_log_file, &bytes)
                         {
                             return Ok(Phase::Ended(Ended::Error(format!(
                                 "Error writing to deps log: {error}"
@@ -513,6 +521,17 @@ fn wait_for_command(
     config: &Config,
     rx: &mpsc::Receiver<Collected<(EdgeId, i32)>>,
 ) -> Option<Collected<(EdgeId, i32)>> {
+    if let Some(runner) = &config.runner {
+        if config.interrupt.is_triggered() {
+            return None;
+        }
+        let (edge, code, output) = runner.wait()?;
+        return Some(Collected {
+            tag: (edge, 0),
+            output,
+            code: Some(code),
+        });
+    }
     loop {
         if config.interrupt.is_triggered() {
             return None;
@@ -558,6 +577,12 @@ fn abort(
         cleanup.push((edge, a.old_mtimes));
     }
     // A console command got a terminal's signal itself; wait for it.
+    if let Some(runner) = &config.runner {
+        for _ in 0..consoles {
+            runner.wait();
+        }
+        consoles = 0;
+    }
     while consoles > 0 {
         match rx.recv() {
             Ok(collected) if collected.code.is_some() => consoles -= 1,
@@ -571,12 +596,12 @@ fn abort(
             // A rule with a depfile may have written the depfile but not
             // yet its output: its outputs always go.
             let path = &graph.files[o].path;
-            if !depfile.is_empty() || stat(path) != old {
-                let _ = std::fs::remove_file(bytes_to_path(path));
+            if !depfile.is_empty() || config.disk.stat(path) != old {
+                let _ = config.disk.remove(path);
             }
         }
         if !depfile.is_empty() {
-            let _ = std::fs::remove_file(bytes_to_path(&depfile));
+            let _ = config.disk.remove(&depfile);
         }
     }
 }
@@ -625,7 +650,7 @@ fn extract_deps(
                 );
                 return Vec::new();
             }
-            match std::fs::read(bytes_to_path(&depfile)) {
+            match config.disk.read(&depfile) {
                 Ok(content) => match parse_depfile(&content) {
                     Ok(parsed) => {
                         let inputs = parsed
@@ -637,7 +662,7 @@ fn extract_deps(
                             })
                             .collect();
                         if !config.keep_depfile {
-                            let _ = std::fs::remove_file(bytes_to_path(&depfile));
+                            let _ = config.disk.remove(&depfile);
                         }
                         inputs
                     }
@@ -689,6 +714,11 @@ pub(super) fn clean_file(
         if !matches!(sched.state(consumer), BuildState::Want | BuildState::Ready) {
             continue;
         }
+        // An edge whose deps could not be loaded runs to record them
+        // (spec: [build.restat.recheck]).
+        if scan.deps_missing[c] {
+            continue;
+        }
         let e = &graph.edges[consumer];
         let non_order_only = e.inputs.len() - e.order_only_inputs;
         let ins: Vec<FileId> = e.inputs[..non_order_only]
@@ -700,9 +730,8 @@ pub(super) fn clean_file(
             continue;
         }
         let mut most_recent: Option<(Vec<u8>, i64)> = None;
-        // The mtimes the scan saw, not the files' (as ninja): every input
-        // here is clean, so unchanged on disk, and a phony output keeps
-        // the mtime of its newest input.
+        // The mtimes the scan saw, not re-read: a phony output keeps the
+        // mtime of its newest input, as in ninja (spec: [build.restat.recheck]).
         for &f in &ins {
             let m = scan.mtime(f);
             if most_recent.as_ref().is_none_or(|r| m > r.1) {

@@ -3,9 +3,8 @@
 
 use std::collections::HashSet;
 
-use super::{is_true, lossy, must, stat};
+use super::{Disk, RealDisk, is_true, lossy, must};
 use crate::build_log::BuildLog;
-use crate::bytes_to_path;
 use crate::densemap::Id;
 use crate::depfile::parse_depfile;
 use crate::deps_log::DepsLog;
@@ -78,6 +77,12 @@ pub struct Scan<'a> {
     pub(super) validations: Vec<FileId>,
     /// The edges whose discovered inputs were read, in the order read.
     pub(super) discovered_order: Vec<EdgeId>,
+    /// Edges whose discovered dependencies could not be loaded (ninja's
+    /// `deps_missing_`): restat never cleans them.
+    pub(super) deps_missing: Vec<bool>,
+    /// Where files are stat'ed and read ([`RealDisk`] unless
+    /// [`Scan::with_disk`] says otherwise).
+    pub(super) disk: &'a dyn Disk,
 }
 
 impl<'a> Scan<'a> {
@@ -108,7 +113,15 @@ impl<'a> Scan<'a> {
             pending_dyndeps: HashSet::new(),
             validations: Vec::new(),
             discovered_order: Vec::new(),
+            deps_missing: vec![false; edges],
+            disk: &RealDisk,
         }
+    }
+
+    /// The scan on `disk` instead of the real file system.
+    pub fn with_disk(mut self, disk: &'a dyn Disk) -> Scan<'a> {
+        self.disk = disk;
+        self
     }
 
     pub(super) fn mtime(&mut self, file: FileId) -> i64 {
@@ -116,7 +129,7 @@ impl<'a> Scan<'a> {
         if let Some(m) = self.mtime[i] {
             return m;
         }
-        let m = stat(&self.graph.files[file].path);
+        let m = self.disk.stat(&self.graph.files[file].path);
         self.mtime[i] = Some(m);
         m
     }
@@ -194,6 +207,7 @@ impl<'a> Scan<'a> {
                     }
                     let mut dirty = false;
                     self.load_deps(edge, &mut dirty)?;
+                    self.deps_missing[edge.index()] = dirty;
                     let non_order_only = e.inputs.len() - e.order_only_inputs;
                     let discovered = &self.discovered[edge.index()];
                     let inputs: Vec<(FileId, bool)> = e.inputs[..non_order_only]
@@ -401,7 +415,7 @@ impl<'a> Scan<'a> {
             for p in paths {
                 match graph.lookup_file(p) {
                     Some(f) => ids.push(f),
-                    None => extra.push((p.to_vec(), stat(p))),
+                    None => extra.push((p.to_vec(), self.disk.stat(p))),
                 }
             }
             self.discovered[edge.index()] = ids;
@@ -414,7 +428,7 @@ impl<'a> Scan<'a> {
             return Ok(());
         }
         let shown = lossy(&depfile);
-        let content = match std::fs::read(bytes_to_path(&depfile)) {
+        let content = match self.disk.read(&depfile) {
             Ok(c) => c,
             Err(_) => {
                 self.record(edge, format!("depfile '{shown}' is missing"));
@@ -468,7 +482,7 @@ impl<'a> Scan<'a> {
             match graph.lookup_file(&p) {
                 Some(f) => ids.push(f),
                 None => {
-                    let m = stat(&p);
+                    let m = self.disk.stat(&p);
                     extra.push((p, m));
                 }
             }
