@@ -323,6 +323,7 @@ impl BuildLog {
     /// deletes the file (as ninja does) and gives `Ok(None)` plus the
     /// warning text (printed by ninja as `ninja: warning: TEXT`).
     pub fn load(path: &Path) -> io::Result<(Option<BuildLog>, Option<&'static str>)> {
+        let _metric = crate::metrics::record(".ninja_log load");
         let data = match std::fs::read(path) {
             Ok(data) => data,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((None, None)),
@@ -368,6 +369,7 @@ impl BuildLog {
         path: &Path,
         mut is_dead: impl FnMut(&[u8]) -> bool,
     ) -> io::Result<()> {
+        let _metric = crate::metrics::record(".ninja_log recompact");
         // The file is written in iteration order without the dead
         // entries, which are then removed one by one.
         let dead: Vec<Vec<u8>> = self

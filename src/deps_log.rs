@@ -219,6 +219,7 @@ impl DepsLog {
     /// Load `path`, applying what ninja does to the file (delete or
     /// truncate). A missing file gives `Ok(None)`.
     pub fn load(path: &Path) -> io::Result<Option<ReadResult>> {
+        let _metric = crate::metrics::record(".ninja_deps load");
         let data = match std::fs::read(path) {
             Ok(data) => data,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -349,6 +350,7 @@ impl DepsLog {
         path: &Path,
         is_live: impl FnMut(&[u8]) -> bool,
     ) -> io::Result<()> {
+        let _metric = crate::metrics::record(".ninja_deps recompact");
         let (fresh, bytes) = self.compacted(is_live)?;
         let mut temp: PathBuf = path.as_os_str().to_owned().into();
         temp.as_mut_os_string().push(".recompact");

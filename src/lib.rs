@@ -62,5 +62,6 @@ pub mod conformance;
 pub mod edit_distance;
 pub mod getopt;
 pub mod log_file;
+pub mod metrics;
 pub mod ninja_cli;
 pub mod tools;

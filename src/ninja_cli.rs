@@ -201,6 +201,8 @@ fn run_with(
                 }
                 match mode.as_str() {
                     "explain" => options.build.explain = true,
+                    // spec: [build.debug.stats]
+                    "stats" => crate::metrics::enable(),
                     "keepdepfile" => options.build.keep_depfile = true,
                     "keeprsp" => options.build.keep_rsp = true,
                     _ => {}
@@ -344,6 +346,11 @@ fn run_with(
     };
     if options.tool.is_none() {
         let status = run_build(&mut loaded.graph, &options, &rest, &mut total, out, err)?;
+        if crate::metrics::enabled() {
+            // spec: [build.debug.stats] after the build, whatever its end.
+            out.flush()?;
+            crate::metrics::report(out, loaded.graph.files.len())?;
+        }
         // ninja exits without freeing the graph; so do we (it can be large).
         std::mem::forget(loaded);
         return Ok(status);
@@ -484,11 +491,15 @@ fn load_for_build(
                 vec![options.input_file.as_bytes().to_vec()],
             ));
         }
-        let mut loaded = match load(
-            &mut DiskReader,
-            options.input_file.as_bytes(),
-            &load_options,
-        ) {
+        let parsed = {
+            let _metric = crate::metrics::record(".ninja parse");
+            load(
+                &mut DiskReader,
+                options.input_file.as_bytes(),
+                &load_options,
+            )
+        };
+        let mut loaded = match parsed {
             Ok(l) => l,
             Err((e, partial)) => {
                 print_warnings(err, &partial.warnings)?;

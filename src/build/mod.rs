@@ -158,6 +158,7 @@ fn path_bytes(path: &std::path::Path) -> &[u8] {
 
 /// A file's modification time in nanoseconds; 0 when it does not exist.
 pub fn stat(path: &[u8]) -> i64 {
+    let _metric = crate::metrics::record("node stat");
     match std::fs::metadata(crate::bytes_as_path(path)) {
         Ok(m) => m
             .modified()

@@ -148,7 +148,10 @@ pub(super) fn run_phase(
     // to its graph).
     // The weights of the first round that runs anything stay for the whole
     // build, even when a dyndep file adds edges (spec: [build.order.priority]).
-    let w = weights.get_or_insert_with(|| critical_path_weights(graph, targets, &scan.discovered));
+    let w = weights.get_or_insert_with(|| {
+        let _metric = crate::metrics::record("ComputeCriticalPath");
+        critical_path_weights(graph, targets, &scan.discovered)
+    });
     sched.set_priorities(w.clone());
     sched.set_discovered(
         scan.discovered_order
@@ -193,6 +196,7 @@ pub(super) fn run_phase(
                 &mut gate,
             )
         {
+            let _metric = crate::metrics::record("StartEdge");
             let e = &graph.edges[edge];
             let console = e.pool == CONSOLE_POOL;
             let command = must(edge_command(graph, edge, false));
@@ -304,6 +308,7 @@ pub(super) fn run_phase(
                 }
             },
         };
+        let _metric = crate::metrics::record("FinishCommand");
         running -= 1;
         if outcome.code == super::INTERRUPTED_EXIT && !config.dry_run {
             // A command that exits with 130 (or dies of SIGINT, SIGTERM

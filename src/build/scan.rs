@@ -428,6 +428,7 @@ impl<'a> Scan<'a> {
             return Ok(());
         }
         let shown = lossy(&depfile);
+        let _metric = crate::metrics::record("depfile load");
         let content = match self.disk.read(&depfile) {
             Ok(c) => c,
             Err(_) => {
