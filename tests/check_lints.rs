@@ -48,9 +48,9 @@ macro_rules! lint_case {
 
 use n2ref::check::{
     DEPENDENCY_CYCLE, DEPS_WITHOUT_DEPFILE, DUPLICATE_OUTPUT, FALSE_FLAG, IN_OUT_OUTSIDE_RULE,
-    LOAD_ERROR, MISSING_INPUT, NINJA_WARNING, RSPFILE_PAIR, RULE_VARIABLE_CYCLE,
-    SHADOWED_RULE_BINDING, UNDEFINED_VARIABLE, UNKNOWN_KEY, UNQUOTED_SPACE_PATH, UNUSED_POOL,
-    UNUSED_RULE,
+    LOAD_ERROR, MISSING_INPUT, NINJA_WARNING, OUTPUT_OUTSIDE_TREE, RSPFILE_PAIR,
+    RULE_VARIABLE_CYCLE, SHADOWED_RULE_BINDING, UNDEFINED_VARIABLE, UNKNOWN_KEY,
+    UNQUOTED_SPACE_PATH, UNUSED_POOL, UNUSED_RULE,
 };
 
 const CC: &str = "rule cc\n  command = cc -c $in -o $out\n";
@@ -178,7 +178,8 @@ lint_case!(
 lint_case!(
     undefined_in_build_path,
     UNDEFINED_VARIABLE,
-    [],
+    // `$outdir` undefined puts `a.o` at the root of the file system.
+    [OUTPUT_OUTSIDE_TREE],
     &[
         ("build.ninja", &format!("{CC}build $outdir/a.o: cc a.c\n")),
         ("a.c", "")
@@ -407,6 +408,17 @@ lint_case!(
         ),
         ("notes.txt", "")
     ]
+);
+
+lint_case!(
+    output_outside_tree,
+    OUTPUT_OUTSIDE_TREE,
+    [],
+    &[(
+        "build.ninja",
+        "rule gen\n  command = touch $out\nbuild ../shared/version.h out/ok.h: gen\n\
+         build ../alias: phony out/ok.h\n"
+    )]
 );
 
 #[test]

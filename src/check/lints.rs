@@ -80,6 +80,7 @@ pub fn run(loaded: &Loaded, error: Option<&LoadError>, disk: &dyn Disk) -> Vec<D
         cx.dependency_cycles();
         cx.missing_inputs();
         cx.unquoted_space_paths();
+        cx.outputs_outside_tree(disk.build_dir().as_deref());
     }
     if let Some(e) = error {
         cx.duplicate_output(e);
@@ -1117,6 +1118,45 @@ impl<'a> Cx<'a> {
         self.out.extend(found);
     }
 
+    /// [check.output-outside-tree]
+    fn outputs_outside_tree(&mut self, build_dir: Option<&[u8]>) {
+        let graph = self.graph;
+        let mut found = Vec::new();
+        for (id, edge) in graph.edges.iter() {
+            if edge.rule == PHONY_RULE {
+                continue;
+            }
+            for &o in &edge.outputs {
+                let path = graph.path(o);
+                if !is_outside(path, build_dir) {
+                    continue;
+                }
+                let p = s(path);
+                let span = self
+                    .path_spans(id, o, true)
+                    .first()
+                    .copied()
+                    .unwrap_or(edge.span);
+                found.push(
+                    Diagnostic::new(
+                        &OUTPUT_OUTSIDE_TREE,
+                        format!("output `{p}` is outside the directory the build runs in"),
+                    )
+                    .primary(span, "written outside the build directory")
+                    .note(
+                        "ninja builds it, but `ninja -t clean` deletes it, and another build \
+                         directory writing the same file races with this one",
+                    )
+                    .help(
+                        "write it under the build directory, and let the steps that read it \
+                         find it there",
+                    ),
+                );
+            }
+        }
+        self.out.extend(found);
+    }
+
     /// [check.unquoted-space-path]
     fn unquoted_space_paths(&mut self) {
         let graph = self.graph;
@@ -1466,6 +1506,43 @@ fn split_dir(path: &[u8]) -> (&[u8], &[u8]) {
     match path.iter().rposition(|&b| b == b'/') {
         Some(i) => (&path[..i], &path[i + 1..]),
         None => (&[], path),
+    }
+}
+
+/// Whether a (canonical) output path leaves the build directory: `..` at
+/// its start, or an absolute path not under `build_dir` (every absolute
+/// path when the build directory is unknown).
+fn is_outside(path: &[u8], build_dir: Option<&[u8]>) -> bool {
+    let absolute = path.starts_with(b"/")
+        || (path.len() >= 3 && path[0].is_ascii_alphabetic() && path[1] == b':' && path[2] == b'/');
+    if !absolute {
+        return path == b".." || path.starts_with(b"../");
+    }
+    match build_dir {
+        Some(dir) => {
+            let dir = dir.strip_suffix(b"/").unwrap_or(dir);
+            !(path.starts_with(dir) && path.get(dir.len()).is_none_or(|&c| c == b'/'))
+        }
+        None => true,
+    }
+}
+
+#[cfg(test)]
+mod outside_tests {
+    use super::is_outside;
+
+    #[test]
+    fn outputs_leave_the_tree_by_dot_dot_or_an_absolute_path_elsewhere() {
+        let dir = Some(&b"/work/build"[..]);
+        assert!(is_outside(b"../x", dir));
+        assert!(is_outside(b"..", dir));
+        assert!(!is_outside(b"..x/y", dir));
+        assert!(!is_outside(b"gen/x.h", dir));
+        assert!(!is_outside(b"/work/build/gen/x.h", dir));
+        assert!(is_outside(b"/work/buildx/y", dir));
+        assert!(is_outside(b"/usr/include/x.h", dir));
+        assert!(is_outside(b"/work/build/x", None));
+        assert!(is_outside(b"C:/x", dir));
     }
 }
 

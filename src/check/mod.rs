@@ -114,6 +114,8 @@ lints! {
         "a top-level variable overrides a rule's binding for edges without bindings";
     UNQUOTED_SPACE_PATH = "N2R0016", "unquoted-space-path", Warning,
         "a path with a space reaches a command unquoted";
+    OUTPUT_OUTSIDE_TREE = "N2R0017", "output-outside-tree", Warning,
+        "an output outside the directory the build runs in";
 }
 
 /// The lint with this code or name.
@@ -203,6 +205,12 @@ pub trait Disk: Sync {
     fn exist_all(&self, paths: &[&[u8]]) -> Vec<bool> {
         paths.iter().map(|p| self.exists(p)).collect()
     }
+
+    /// The directory the build runs in (the manifest's), absolute and
+    /// without symbolic links, if known.
+    fn build_dir(&self) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// The real file system, relative to a directory (the manifest's).
@@ -219,6 +227,11 @@ impl Disk for RealDisk {
             self.base.join(path)
         };
         std::fs::symlink_metadata(full).is_ok()
+    }
+
+    fn build_dir(&self) -> Option<Vec<u8>> {
+        let dir = std::fs::canonicalize(&self.base).ok()?;
+        Some(dir.into_os_string().into_encoded_bytes())
     }
 
     fn exist_all(&self, paths: &[&[u8]]) -> Vec<bool> {
