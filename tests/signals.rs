@@ -304,7 +304,17 @@ fn check(signal: i32) {
         mine.rerun
     );
     if let Some(ninja) = real_ninja() {
-        let theirs = interrupted_build(&Impl::Ninja(ninja), signal);
+        // Real ninja once missed the signal on a heavily loaded machine (it
+        // ran its 30 s commands to the end, past the timeout); one retry
+        // tells such a flake of the reference from a real difference.
+        let ninja = Impl::Ninja(ninja);
+        let theirs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            interrupted_build(&ninja, signal)
+        }))
+        .unwrap_or_else(|_| {
+            say("real ninja did not stop on the signal; trying it once more");
+            interrupted_build(&ninja, signal)
+        });
         assert_eq!(mine, theirs);
     }
 }
