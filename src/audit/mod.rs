@@ -22,26 +22,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::bytes_to_path;
-use crate::check::{Diagnostic, Lint, Report, Severity};
+use crate::check::{Diagnostic, Lint, Report};
 use crate::expand::{Escape, edge_binding, edge_binding_escaped, edge_command};
 use crate::graph::{EdgeId, FileId, Graph, PHONY_RULE};
 use crate::load::{DiskReader, LoadOptions, Loaded};
 use trace::Access;
 
-macro_rules! findings {
-    ($($ident:ident = $code:literal, $name:literal, $sev:ident, $summary:literal;)*) => {
-        $(pub const $ident: Lint = Lint {
-            code: $code,
-            name: $name,
-            severity: Severity::$sev,
-            summary: $summary,
-        };)*
-        /// Every kind of finding, in code order.
-        pub const ALL_FINDINGS: &[&Lint] = &[$(&$ident),*];
-    };
-}
-
-findings! {
+crate::check::declare_lints! { ALL_FINDINGS:
     UNDECLARED_INPUT = "N2A0001", "undeclared-input", Error,
         "a step reads a file another step produces, with no dependency ordering them";
     DEPFILE_MISSING_INPUT = "N2A0002", "depfile-missing-input", Error,

@@ -68,20 +68,23 @@ impl Lint {
     }
 }
 
-macro_rules! lints {
-    ($($ident:ident = $code:literal, $name:literal, $sev:ident, $summary:literal;)*) => {
-        $(pub const $ident: Lint = Lint {
+/// Declares a table of lints (or of audit findings, which share the
+/// type): one constant per entry and `$all`, every entry in code order.
+macro_rules! declare_lints {
+    ($all:ident: $($ident:ident = $code:literal, $name:literal, $sev:ident, $summary:literal;)*) => {
+        $(pub const $ident: $crate::check::Lint = $crate::check::Lint {
             code: $code,
             name: $name,
-            severity: Severity::$sev,
+            severity: $crate::check::Severity::$sev,
             summary: $summary,
         };)*
-        /// Every lint, in code order.
-        pub const ALL_LINTS: &[&Lint] = &[$(&$ident),*];
+        /// Every entry of the table, in code order.
+        pub const $all: &[&$crate::check::Lint] = &[$(&$ident),*];
     };
 }
+pub(crate) use declare_lints;
 
-lints! {
+declare_lints! { ALL_LINTS:
     LOAD_ERROR = "N2R0001", "load-error", Error,
         "ninja cannot load the manifest";
     NINJA_WARNING = "N2R0002", "ninja-warning", Warning,
