@@ -326,12 +326,13 @@ fn run_with(
         };
     }
 
-    let mut total = 0;
+    let mut session = crate::build::Session::default();
     if let Some(watch) = &options.watch {
         out.flush()?;
-        let mut loader = |total: &mut usize, out: &mut dyn Write, err: &mut dyn Write| {
-            load_for_watch(&options, &rest, total, out, err)
-        };
+        let mut loader =
+            |session: &mut crate::build::Session, out: &mut dyn Write, err: &mut dyn Write| {
+                load_for_watch(&options, &rest, session, out, err)
+            };
         return crate::watch::run(
             watch,
             &options.build,
@@ -340,12 +341,12 @@ fn run_with(
             &mut io::stderr(),
         );
     }
-    let mut loaded = match load_for_build(&options, &mut total, out, err)? {
+    let mut loaded = match load_for_build(&options, &mut session, out, err)? {
         Loading::Ready(loaded) => loaded,
         Loading::Exit(status, _) => return Ok(status),
     };
     if options.tool.is_none() {
-        let status = run_build(&mut loaded.graph, &options, &rest, &mut total, out, err)?;
+        let status = run_build(&mut loaded.graph, &options, &rest, &mut session, out, err)?;
         if crate::metrics::enabled() {
             // spec: [build.debug.stats] after the build, whatever its end.
             out.flush()?;
@@ -467,7 +468,7 @@ enum Loading {
 /// date and loads it again as often as that takes.
 fn load_for_build(
     options: &Options,
-    total: &mut usize,
+    session: &mut crate::build::Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Loading> {
@@ -475,7 +476,8 @@ fn load_for_build(
         keep_sources: false,
         phony_cycle_err: options.phony_cycle_err,
     };
-    // The status line's total carries over from manifest rebuilds.
+    // The status line's total carries over from manifest rebuilds; the
+    // logs are read again with each new load of the manifest.
     let mut cycle = 0;
     loop {
         cycle += 1;
@@ -522,8 +524,11 @@ fn load_for_build(
         if options.tool.is_some() {
             return Ok(Loading::Ready(loaded));
         }
-        match rebuild_manifest(&mut loaded.graph, options, total, out, err)? {
-            Regen::Reload => continue,
+        match rebuild_manifest(&mut loaded.graph, options, session, out, err)? {
+            Regen::Reload => {
+                session.logs = None;
+                continue;
+            }
             Regen::Exit(status) => return Ok(Loading::Exit(status, manifest_names(&loaded))),
             Regen::Build => return Ok(Loading::Ready(loaded)),
         }
@@ -539,12 +544,12 @@ fn manifest_names(loaded: &crate::load::Loaded) -> Vec<Vec<u8>> {
 fn load_for_watch(
     options: &Options,
     args: &[String],
-    total: &mut usize,
+    session: &mut crate::build::Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<crate::watch::Load> {
     use crate::watch::Load;
-    let loaded = match load_for_build(options, total, out, err)? {
+    let loaded = match load_for_build(options, session, out, err)? {
         Loading::Ready(loaded) => loaded,
         Loading::Exit(_, manifests) => return Ok(Load::Failed { manifests }),
     };
@@ -735,7 +740,7 @@ enum Regen {
 fn rebuild_manifest(
     graph: &mut crate::graph::Graph,
     options: &Options,
-    total: &mut usize,
+    session: &mut crate::build::Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Regen> {
@@ -756,7 +761,7 @@ fn rebuild_manifest(
     if graph.files[node].in_edge.is_none() {
         return Ok(Regen::Build);
     }
-    let failure = match crate::build::run(graph, &[node], &options.build, total, out, err)? {
+    let failure = match crate::build::run(graph, &[node], &options.build, session, out, err)? {
         Ended::UpToDate => return Ok(Regen::Build),
         Ended::Succeeded { dirty: true } if options.build.dry_run => return Ok(Regen::Exit(0)),
         Ended::Succeeded { dirty: true } => return Ok(Regen::Reload),
@@ -778,7 +783,7 @@ fn run_build(
     graph: &mut crate::graph::Graph,
     options: &Options,
     args: &[String],
-    total: &mut usize,
+    session: &mut crate::build::Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<i32> {
@@ -804,7 +809,7 @@ fn run_build(
             config = &with_jobserver;
         }
     }
-    let ended = crate::build::run(graph, &targets, config, total, out, err)?;
+    let ended = crate::build::run(graph, &targets, config, session, out, err)?;
     crate::build::report(ended, config, out, err)
 }
 

@@ -89,12 +89,13 @@ fn dry_run_scans_a_long_chain_without_recursion() {
         dry_run: true,
         ..Default::default()
     };
-    let (mut out, mut err, mut total) = (Vec::new(), Vec::new(), 0);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut session = n2ref::build::Session::default();
     let ended = n2ref::build::run(
         &mut loaded.graph,
         &[target],
         &config,
-        &mut total,
+        &mut session,
         &mut out,
         &mut err,
     )

@@ -140,9 +140,10 @@ pub fn run(
         .map_err(|(e, _)| e.to_string())?;
     let graph = &loaded.graph;
     let file = crate::tools::collect_target(graph, target)?;
-    let logs = Logs::open(graph, OpenMode::ReadOnly, err).map_err(|e| e.to_string())??;
+    let mut logs = Logs::open(graph, OpenMode::ReadOnly, err).map_err(|e| e.to_string())??;
     let no_dyndeps = HashSet::new();
-    let mut scan = Scan::new(graph, &logs.build_log, &logs.deps_log, &no_dyndeps, true);
+    let deps_log = std::mem::take(&mut logs.deps_log);
+    let mut scan = Scan::new(graph, &logs.build_log, deps_log, &no_dyndeps, true);
     scan.recompute(file)?;
     let mut walk = Walk {
         loaded: &loaded,

@@ -218,8 +218,7 @@ pub fn build(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<i32> {
-    let mut total = 0;
-    let ended = run(graph, targets, config, &mut total, out, err)?;
+    let ended = run(graph, targets, config, &mut Session::default(), out, err)?;
     report(ended, config, out, err)
 }
 
@@ -250,13 +249,24 @@ pub fn report(
     }
 }
 
-/// Runs one build of `targets`. `total` is the status line's `%t`, which
-/// carries over from a manifest rebuild to the main build, as in ninja.
+/// What carries over from one build of a loaded manifest to the next (the
+/// manifest's own build, then the main build), as in ninja.
+#[derive(Default)]
+pub struct Session {
+    /// The status line's `%t`.
+    pub total: usize,
+    /// The logs, opened by the first build that needs them and kept, so
+    /// that they are read once per manifest load. Drop them (set `None`)
+    /// when the manifest is loaded again.
+    pub logs: Option<Logs>,
+}
+
+/// Runs one build of `targets` in `session`.
 pub fn run(
     graph: &mut Graph,
     targets: &[FileId],
     config: &Config,
-    total: &mut usize,
+    session: &mut Session,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Ended> {
@@ -266,7 +276,7 @@ pub fn run(
         graph,
         targets,
         config,
-        total,
+        session,
         &mut loaded,
         build_start,
         out,
@@ -293,13 +303,13 @@ fn run_rounds(
     graph: &mut Graph,
     targets: &[FileId],
     config: &Config,
-    total: &mut usize,
+    session: &mut Session,
     loaded: &mut HashSet<FileId>,
     build_start: Instant,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Ended> {
-    let mut progress = status::Progress::new(config, *total);
+    let mut progress = status::Progress::new(config, session.total);
     // Once commands have run, signals stay caught between rounds too
     // (spec: [build.interrupt.signal]).
     let mut signals = None;
@@ -310,6 +320,7 @@ fn run_rounds(
             graph,
             targets,
             config,
+            &mut session.logs,
             loaded,
             &mut weights,
             &mut progress,
@@ -317,7 +328,7 @@ fn run_rounds(
             out,
             err,
         )?;
-        *total = progress.total.max(0) as usize;
+        session.total = progress.total.max(0) as usize;
         match phase {
             Phase::Ended(ended) => return Ok(ended),
             Phase::LoadDyndeps(files) => {

@@ -162,7 +162,7 @@ mod tests {
             "rule r\n  command = true\nbuild {d}/out: r {d}/gone\n"
         ));
         let (log, deps, loaded) = (BuildLog::default(), DepsLog::default(), HashSet::new());
-        let mut scan = Scan::new(&g, &log, &deps, &loaded, false);
+        let mut scan = Scan::new(&g, &log, deps, &loaded, false);
         let out = g.lookup_file(format!("{d}/out").as_bytes()).unwrap();
         scan.recompute(out).unwrap();
         let mut plan = Plan {

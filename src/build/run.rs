@@ -12,7 +12,7 @@ use super::jobserver::Slot;
 use super::logs::{Logs, OpenMode};
 use super::plan::{Plan, critical_path_weights};
 use super::process::{self, Collected, Started};
-use super::scan::Scan;
+use super::scan::{Input, MostRecent, Scan};
 use super::status::{Progress, Status};
 use super::{Config, Ended, is_true, lossy, must, now_nanos, path_bytes};
 use crate::build_log::{self, LogEntry};
@@ -54,11 +54,17 @@ struct Active {
 /// One round of the build: scan, plan and run until the end, or until a
 /// dyndep file is ready to be loaded (then the running commands are
 /// waited for and the caller loads it and starts a new round).
+///
+/// `logs` are the build's logs, opened by the first round that needs them
+/// and kept for the rounds after it (the manifest's own build, the main
+/// build, dyndep rounds), as ninja opens them once: each round leaves the
+/// in-memory logs equal to the files it appended to.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run_phase(
     graph: &Graph,
     targets: &[FileId],
     config: &Config,
+    logs: &mut Option<Logs>,
     loaded: &HashSet<FileId>,
     weights: &mut Option<Vec<i64>>,
     progress: &mut Progress,
@@ -66,21 +72,68 @@ pub(super) fn run_phase(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<Phase> {
-    let mode = if config.dry_run {
-        OpenMode::ReadOnly
-    } else {
-        OpenMode::Write
+    let logs = match logs {
+        Some(logs) => logs,
+        None => {
+            let mode = if config.dry_run {
+                OpenMode::ReadOnly
+            } else {
+                OpenMode::Write
+            };
+            match Logs::open_on(graph, mode, &*config.disk, err)? {
+                Ok(opened) => logs.insert(opened),
+                Err(message) => return Ok(Phase::Ended(Ended::Error(message))),
+            }
+        }
     };
-    let mut logs = match Logs::open_on(graph, mode, &*config.disk, err)? {
-        Ok(logs) => logs,
-        Err(message) => return Ok(Phase::Ended(Ended::Error(message))),
-    };
-
-    // Phase 1 and 2: scan and plan, target by target as ninja does.
+    // The scan reads the build log and owns the deps log for the round
+    // (the run records into it); both go back to `logs` at its end, with
+    // the round's build log entries added.
     let build_log = std::mem::take(&mut logs.build_log);
-    let scan_deps_log = logs.deps_log.clone();
-    let mut scan = Scan::new(graph, &build_log, &scan_deps_log, loaded, config.explain)
-        .with_disk(&*config.disk);
+    let deps_log = std::mem::take(&mut logs.deps_log);
+    let mut entries = Vec::new();
+    let mut scan =
+        Scan::new(graph, &build_log, deps_log, loaded, config.explain).with_disk(&*config.disk);
+    let phase = run_round(
+        graph,
+        targets,
+        config,
+        logs,
+        &mut scan,
+        &mut entries,
+        weights,
+        progress,
+        build_start,
+        out,
+        err,
+    );
+    logs.deps_log = scan.into_deps_log();
+    let mut build_log = build_log;
+    for (file, entry) in entries {
+        build_log.record(&graph.files[file].path, entry);
+    }
+    logs.build_log = build_log;
+    phase
+}
+
+/// [`run_phase`] once the logs are open: `scan` holds the deps log and
+/// reads the build log; the build log entries the round appends to the
+/// file are also pushed to `entries`.
+#[allow(clippy::too_many_arguments)]
+fn run_round(
+    graph: &Graph,
+    targets: &[FileId],
+    config: &Config,
+    logs: &mut Logs,
+    scan: &mut Scan<'_>,
+    entries: &mut Vec<(FileId, LogEntry)>,
+    weights: &mut Option<Vec<i64>>,
+    progress: &mut Progress,
+    build_start: Instant,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<Phase> {
+    // Phase 1 and 2: scan and plan, target by target as ninja does.
     let mut plan = Plan {
         wanted: vec![false; graph.edges.len()],
         total: 0,
@@ -92,14 +145,14 @@ pub(super) fn run_phase(
         if !scan.ready_dyndeps.is_empty() {
             return Ok(Phase::LoadDyndeps(std::mem::take(&mut scan.ready_dyndeps)));
         }
-        if let Err(message) = plan.add(&scan, target, None) {
+        if let Err(message) = plan.add(scan, target, None) {
             return Ok(Phase::Ended(Ended::Error(message)));
         }
         // Validations met anywhere below the target are targets of their
         // own, even under an edge that is up to date.
         for v in std::mem::take(&mut scan.validations) {
             if graph.files[v].in_edge.is_some()
-                && let Err(message) = plan.add(&scan, v, None)
+                && let Err(message) = plan.add(scan, v, None)
             {
                 return Ok(Phase::Ended(Ended::Error(message)));
             }
@@ -118,7 +171,7 @@ pub(super) fn run_phase(
     let mut restart: Vec<FileId> = Vec::new();
 
     let mut dirty = scan.edge_dirty.clone();
-    let prev_elapsed = previous_durations(graph, &build_log);
+    let prev_elapsed = previous_durations(graph, scan.build_log);
     let mut status = Status::new(config, progress, prev_elapsed, out, err);
     status.begin_round();
     for (e, &wanted) in plan.wanted.iter().enumerate() {
@@ -357,7 +410,7 @@ pub(super) fn run_phase(
                     let new_mtime = config.disk.stat(&graph.files[o].path);
                     record_mtime = record_mtime.max(new_mtime);
                     if restat && scan.mtime[o.index()] == Some(new_mtime) {
-                        clean_file(&mut scan, &plan, &sched, &mut dirty, &mut status, o);
+                        clean_file(scan, &plan, &sched, &mut dirty, &mut status, o);
                         cleaned = true;
                     }
                 }
@@ -398,12 +451,13 @@ pub(super) fn run_phase(
                     "Error writing to build log: {error}"
                 ))));
             }
+            entries.push((o, entry));
         }
         if !deps_type.is_empty() {
             let inputs: Vec<&[u8]> = deps_inputs.iter().map(|v| v.as_slice()).collect();
             for &o in &e.outputs {
                 let mtime = config.disk.stat(&graph.files[o].path);
-                match logs.deps_log.record(&graph.files[o].path, mtime, &inputs) {
+                match scan.deps_log.record(&graph.files[o].path, mtime, &inputs) {
                     Ok(bytes) => {
                         if !bytes.is_empty()
                             && let Err(error) =
@@ -432,7 +486,6 @@ pub(super) fn run_phase(
         }));
     }
     if !restart.is_empty() && sched.failures() == 0 {
-        // The logs were appended to; the next round reads them again.
         return Ok(Phase::LoadDyndeps(restart));
     }
     status.finish()?;
@@ -734,23 +787,20 @@ pub(super) fn clean_file(
         if ins.iter().any(|f| scan.file_dirty[f.index()]) {
             continue;
         }
-        let mut most_recent: Option<(Vec<u8>, i64)> = None;
+        let mut most_recent = None;
         // The mtimes the scan saw, not re-read: a phony output keeps the
         // mtime of its newest input, as in ninja (spec: [build.restat.recheck]).
         for &f in &ins {
             let m = scan.mtime(f);
-            if most_recent.as_ref().is_none_or(|r| m > r.1) {
-                most_recent = Some((graph.files[f].path.to_vec(), m));
-            }
+            MostRecent::update(&mut most_recent, Input::File(f), m);
         }
-        for (p, m) in scan.discovered_extra[c].clone() {
-            if most_recent.as_ref().is_none_or(|r| m > r.1) {
-                most_recent = Some((p, m));
-            }
+        for i in 0..scan.discovered_extra[c].len() {
+            let m = scan.discovered_extra[c][i].1;
+            MostRecent::update(&mut most_recent, Input::Extra(i), m);
         }
         let saved = scan.explain;
         scan.explain = false;
-        let still_dirty = scan.outputs_dirty(consumer, most_recent.as_ref());
+        let still_dirty = scan.outputs_dirty(consumer, most_recent);
         scan.explain = saved;
         if !still_dirty {
             dirty[c] = false;
@@ -782,12 +832,13 @@ mod tests {
         let out = g.lookup_file(format!("{d}/out").as_bytes()).unwrap();
         let config = Config::default();
         config.interrupt.trigger();
-        let (mut stdout, mut stderr, mut total) = (Vec::new(), Vec::new(), 0);
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let mut session = super::super::Session::default();
         let ended = run(
             &mut g,
             &[out],
             &config,
-            &mut total,
+            &mut session,
             &mut stdout,
             &mut stderr,
         )
@@ -829,13 +880,14 @@ mod tests {
                 .parse::<i32>()
                 .unwrap()
         });
-        let (mut stdout, mut stderr, mut total) = (Vec::new(), Vec::new(), 0);
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let mut session = super::super::Session::default();
         let start = std::time::Instant::now();
         let ended = run(
             &mut g,
             &[out],
             &config,
-            &mut total,
+            &mut session,
             &mut stdout,
             &mut stderr,
         )

@@ -25,21 +25,48 @@ enum Step {
     Validations,
 }
 
+/// An edge's most recent input and its mtime, for the dirty check (and the
+/// `-d explain` text, the only place its path is needed).
+#[derive(Copy, Clone)]
+pub(super) struct MostRecent {
+    pub(super) input: Input,
+    pub(super) mtime: i64,
+}
+
+/// An input of an edge: a file of the graph, or one of the edge's
+/// discovered inputs the graph does not know (an index into
+/// [`Scan::discovered_extra`]).
+#[derive(Copy, Clone)]
+pub(super) enum Input {
+    File(FileId),
+    Extra(usize),
+}
+
+impl MostRecent {
+    /// Keeps the newer of `self` and (`input`, `mtime`); an equal mtime
+    /// keeps the first, as ninja does.
+    pub(super) fn update(this: &mut Option<MostRecent>, input: Input, mtime: i64) {
+        if this.as_ref().is_none_or(|r| mtime > r.mtime) {
+            *this = Some(MostRecent { input, mtime });
+        }
+    }
+}
+
 /// One edge being visited by [`Scan::recompute`].
 struct Frame {
     edge: EdgeId,
     /// Where this visit's cycle-report path starts.
     base: usize,
     step: Step,
-    inputs: Vec<(FileId, bool)>,
-    /// The next input (or validation) to visit.
+    /// The next input (or validation) to visit: inputs are numbered
+    /// explicit and implicit first, then discovered, then order-only.
     next: usize,
     /// The input (and whether it is order-only) visited last, to take
     /// into account.
     visited: Option<(FileId, bool)>,
     dirty: bool,
     ready: bool,
-    most_recent: Option<(Vec<u8>, i64)>,
+    most_recent: Option<MostRecent>,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq)]
@@ -49,12 +76,24 @@ pub(super) enum Mark {
     Done,
 }
 
+/// [`Scan::deps_files`]: not looked up yet.
+const NOT_LOOKED_UP: u32 = u32::MAX;
+/// [`Scan::deps_files`]: the graph has no file of that path.
+const NOT_IN_GRAPH: u32 = u32::MAX - 1;
+
 /// The dependency scan: per-file mtimes and dirty flags, per-edge dirty
 /// and "outputs ready" flags (ninja's `DependencyScan`).
 pub struct Scan<'a> {
     pub(super) graph: &'a Graph,
     pub(super) build_log: &'a BuildLog,
-    pub(super) deps_log: &'a DepsLog,
+    /// The deps log, owned for the round: the run records into it
+    /// ([`Scan::into_deps_log`] gives it back).
+    pub(super) deps_log: DepsLog,
+    /// Deps log node id → the graph's file for its path (`NOT_LOOKED_UP`
+    /// until first needed, `NOT_IN_GRAPH` for a path the graph does not
+    /// know), so that each recorded path is looked up once, not once per
+    /// record naming it.
+    deps_files: Vec<u32>,
     pub(super) mtime: Vec<Option<i64>>,
     pub(super) file_dirty: Vec<bool>,
     pub(super) mark: Vec<Mark>,
@@ -89,7 +128,7 @@ impl<'a> Scan<'a> {
     pub fn new(
         graph: &'a Graph,
         build_log: &'a BuildLog,
-        deps_log: &'a DepsLog,
+        deps_log: DepsLog,
         loaded_dyndeps: &'a HashSet<FileId>,
         explain: bool,
     ) -> Scan<'a> {
@@ -98,6 +137,7 @@ impl<'a> Scan<'a> {
         Scan {
             graph,
             build_log,
+            deps_files: vec![NOT_LOOKED_UP; deps_log.nodes.len()],
             deps_log,
             mtime: vec![None; files],
             file_dirty: vec![false; files],
@@ -116,6 +156,11 @@ impl<'a> Scan<'a> {
             deps_missing: vec![false; edges],
             disk: &RealDisk,
         }
+    }
+
+    /// Ends the scan, giving back its deps log with what the run recorded.
+    pub fn into_deps_log(self) -> DepsLog {
+        self.deps_log
     }
 
     /// The scan on `disk` instead of the real file system.
@@ -208,17 +253,8 @@ impl<'a> Scan<'a> {
                     let mut dirty = false;
                     self.load_deps(edge, &mut dirty)?;
                     self.deps_missing[edge.index()] = dirty;
-                    let non_order_only = e.inputs.len() - e.order_only_inputs;
-                    let discovered = &self.discovered[edge.index()];
-                    let inputs: Vec<(FileId, bool)> = e.inputs[..non_order_only]
-                        .iter()
-                        .map(|&f| (f, false))
-                        .chain(discovered.iter().map(|&f| (f, false)))
-                        .chain(e.inputs[non_order_only..].iter().map(|&f| (f, true)))
-                        .collect();
                     let frame = frames.last_mut().expect("the current frame");
                     frame.dirty = dirty;
-                    frame.inputs = inputs;
                     frame.step = Step::Inputs;
                     None
                 }
@@ -237,15 +273,12 @@ impl<'a> Scan<'a> {
                             } else {
                                 let m = self.mtime(input);
                                 let frame = frames.last_mut().expect("the current frame");
-                                if frame.most_recent.as_ref().is_none_or(|r| m > r.1) {
-                                    frame.most_recent = Some((graph.files[input].path.to_vec(), m));
-                                }
+                                MostRecent::update(&mut frame.most_recent, Input::File(input), m);
                             }
                         }
                     }
                     let frame = frames.last_mut().expect("the current frame");
-                    if frame.next < frame.inputs.len() {
-                        let input = frame.inputs[frame.next];
+                    if let Some(input) = self.nth_input(edge, frame.next) {
                         frame.next += 1;
                         frame.visited = Some(input);
                         let base = frame.base;
@@ -306,13 +339,36 @@ impl<'a> Scan<'a> {
             edge,
             base,
             step: Step::Dyndep,
-            inputs: Vec::new(),
             next: 0,
             visited: None,
             dirty: false,
             ready: true,
             most_recent: None,
         }))
+    }
+
+    /// The `n`th input of `edge` in the order the scan visits them
+    /// (explicit and implicit, discovered, order-only) and whether it is
+    /// order-only; `None` past the last.
+    fn nth_input(&self, edge: EdgeId, n: usize) -> Option<(FileId, bool)> {
+        let e = &self.graph.edges[edge];
+        let non_order_only = e.inputs.len() - e.order_only_inputs;
+        let discovered = &self.discovered[edge.index()];
+        if n < non_order_only {
+            Some((e.inputs[n], false))
+        } else if n < non_order_only + discovered.len() {
+            Some((discovered[n - non_order_only], false))
+        } else {
+            e.inputs.get(n - discovered.len()).map(|&f| (f, true))
+        }
+    }
+
+    /// The path of `input`, an input of `edge`.
+    pub(super) fn input_path(&self, edge: EdgeId, input: Input) -> &[u8] {
+        match input {
+            Input::File(f) => &self.graph.files[f].path,
+            Input::Extra(i) => &self.discovered_extra[edge.index()][i].0,
+        }
     }
 
     /// Decides an edge whose inputs were all visited: dirty or not, and
@@ -323,16 +379,21 @@ impl<'a> Scan<'a> {
         let e = &graph.edges[edge];
         let mut dirty = frame.dirty;
         let mut most_recent = frame.most_recent.take();
-        for (path, m) in self.discovered_extra[edge.index()].clone() {
+        for i in 0..self.discovered_extra[edge.index()].len() {
+            let m = self.discovered_extra[edge.index()][i].1;
             if m == 0 {
-                self.record(edge, format!("{} is dirty", lossy(&path)));
+                if self.explain {
+                    let text =
+                        format!("{} is dirty", lossy(self.input_path(edge, Input::Extra(i))));
+                    self.record(edge, text);
+                }
                 dirty = true;
-            } else if most_recent.as_ref().is_none_or(|r| m > r.1) {
-                most_recent = Some((path, m));
+            } else {
+                MostRecent::update(&mut most_recent, Input::Extra(i), m);
             }
         }
         if !dirty {
-            dirty = self.outputs_dirty(edge, most_recent.as_ref());
+            dirty = self.outputs_dirty(edge, most_recent);
         }
         if dirty {
             for &out in &e.outputs {
@@ -387,35 +448,45 @@ impl<'a> Scan<'a> {
         }
         let deps_type = must(edge_binding(graph, edge, "deps"));
         let first_output = e.outputs[0];
-        let out_path = lossy(&graph.files[first_output].path);
+        let out_path = || lossy(&graph.files[first_output].path);
         if !deps_type.is_empty() {
             let Some(deps) = self.deps_log.get(&graph.files[first_output].path) else {
-                self.record(edge, format!("deps for '{out_path}' are missing"));
+                self.record(edge, format!("deps for '{}' are missing", out_path()));
                 *dirty = true;
                 return Ok(());
             };
+            let deps_mtime = deps.mtime;
             let out_mtime = self.mtime(first_output);
-            if out_mtime > deps.mtime {
+            if out_mtime > deps_mtime {
                 self.record(
                     edge,
                     format!(
-                        "stored deps info out of date for '{out_path}' ({} vs {})",
-                        deps.mtime, out_mtime
+                        "stored deps info out of date for '{}' ({deps_mtime} vs {out_mtime})",
+                        out_path()
                     ),
                 );
                 *dirty = true;
                 return Ok(());
             }
-            let paths = self
-                .deps_log
-                .input_paths(&graph.files[first_output].path)
-                .unwrap_or_default();
-            let mut ids = Vec::new();
+            let log = &self.deps_log;
+            let inputs = log
+                .get(&graph.files[first_output].path)
+                .map_or(&[][..], |d| &d.inputs);
+            let mut ids = Vec::with_capacity(inputs.len());
             let mut extra = Vec::new();
-            for p in paths {
-                match graph.lookup_file(p) {
-                    Some(f) => ids.push(f),
-                    None => extra.push((p.to_vec(), self.disk.stat(p))),
+            for &id in inputs {
+                let slot = &mut self.deps_files[id as usize];
+                if *slot == NOT_LOOKED_UP {
+                    *slot = graph
+                        .lookup_file(&log.nodes[id as usize])
+                        .map_or(NOT_IN_GRAPH, |f| f.index() as u32);
+                }
+                match *slot {
+                    NOT_IN_GRAPH => {
+                        let p = &log.nodes[id as usize];
+                        extra.push((p.clone(), self.disk.stat(p)));
+                    }
+                    f => ids.push(FileId::from_index(f as usize)),
                 }
             }
             self.discovered[edge.index()] = ids;
@@ -457,7 +528,8 @@ impl<'a> Scan<'a> {
             self.record(
                 edge,
                 format!(
-                    "expected depfile '{shown}' to mention '{out_path}', got '{}'",
+                    "expected depfile '{shown}' to mention '{}', got '{}'",
+                    out_path(),
                     lossy(&first)
                 ),
             );
@@ -494,11 +566,7 @@ impl<'a> Scan<'a> {
         Ok(())
     }
 
-    pub(super) fn outputs_dirty(
-        &mut self,
-        edge: EdgeId,
-        most_recent: Option<&(Vec<u8>, i64)>,
-    ) -> bool {
+    pub(super) fn outputs_dirty(&mut self, edge: EdgeId, most_recent: Option<MostRecent>) -> bool {
         let graph = self.graph;
         let e = &graph.edges[edge];
         if e.rule == PHONY_RULE {
@@ -511,10 +579,10 @@ impl<'a> Scan<'a> {
                     self.record(edge, text);
                     return true;
                 }
-                if let Some(&(_, m)) = most_recent
+                if let Some(r) = most_recent
                     && self.mtime(out) == 0
                 {
-                    self.mtime[out.index()] = Some(m);
+                    self.mtime[out.index()] = Some(r.mtime);
                 }
             }
             return false;
@@ -523,49 +591,64 @@ impl<'a> Scan<'a> {
         let hash = command_hash(&command);
         let restat = is_true(graph, edge, "restat");
         let generator = is_true(graph, edge, "generator");
-        let input = most_recent.map(|(p, m)| (lossy(p), *m));
+        // The texts for `-d explain` are only made when it is on.
+        let out_name = |out: FileId| lossy(&graph.files[out].path);
+        let in_name = |this: &Self, r: MostRecent| lossy(this.input_path(edge, r.input));
         for &out in &e.outputs {
-            let path = lossy(&graph.files[out].path);
             let out_mtime = self.mtime(out);
             if out_mtime == 0 {
-                self.record(edge, format!("output {path} doesn't exist"));
+                if self.explain {
+                    self.record(edge, format!("output {} doesn't exist", out_name(out)));
+                }
                 return true;
             }
             let entry = self.build_log.lookup(&graph.files[out].path).copied();
             let used_restat = restat && entry.is_some();
-            if let Some((ipath, imtime)) = &input
+            if let Some(r) = most_recent
                 && !used_restat
-                && out_mtime < *imtime
+                && out_mtime < r.mtime
             {
-                self.record(
-                    edge,
-                    format!(
-                        "output {path} older than most recent input {ipath} ({out_mtime} vs {imtime})"
-                    ),
-                );
+                if self.explain {
+                    let text = format!(
+                        "output {} older than most recent input {} ({out_mtime} vs {})",
+                        out_name(out),
+                        in_name(self, r),
+                        r.mtime
+                    );
+                    self.record(edge, text);
+                }
                 return true;
             }
             match entry {
                 Some(entry) => {
                     if !generator && entry.command_hash != hash {
-                        self.record(edge, format!("command line changed for {path}"));
+                        if self.explain {
+                            let text = format!("command line changed for {}", out_name(out));
+                            self.record(edge, text);
+                        }
                         return true;
                     }
-                    if let Some((ipath, imtime)) = &input
-                        && entry.mtime < *imtime
+                    if let Some(r) = most_recent
+                        && entry.mtime < r.mtime
                     {
-                        self.record(
-                            edge,
-                            format!(
-                                "recorded mtime of {path} older than most recent input {ipath} ({} vs {imtime})",
-                                entry.mtime
-                            ),
-                        );
+                        if self.explain {
+                            let text = format!(
+                                "recorded mtime of {} older than most recent input {} ({} vs {})",
+                                out_name(out),
+                                in_name(self, r),
+                                entry.mtime,
+                                r.mtime
+                            );
+                            self.record(edge, text);
+                        }
                         return true;
                     }
                 }
                 None if !generator => {
-                    self.record(edge, format!("command line not found in log for {path}"));
+                    if self.explain {
+                        let text = format!("command line not found in log for {}", out_name(out));
+                        self.record(edge, text);
+                    }
                     return true;
                 }
                 None => {}
@@ -593,7 +676,7 @@ mod tests {
              build {d}/out: r {d}/in\nbuild {d}/built: r\n"
         ));
         let (log, deps, loaded) = (BuildLog::default(), DepsLog::default(), HashSet::new());
-        let mut scan = Scan::new(&g, &log, &deps, &loaded, true);
+        let mut scan = Scan::new(&g, &log, deps, &loaded, true);
         let out = g.lookup_file(format!("{d}/out").as_bytes()).unwrap();
         let built = g.lookup_file(format!("{d}/built").as_bytes()).unwrap();
         scan.recompute(out).unwrap();

@@ -97,10 +97,10 @@ pub enum Load {
 }
 
 /// Loads the manifest (regenerating it first if it is out of date), as the
-/// caller's command line says. Gets the status line's running total and
-/// the output streams.
+/// caller's command line says. Gets the session of the manifest's own
+/// build and the output streams.
 pub type Loader<'a> =
-    dyn FnMut(&mut usize, &mut dyn Write, &mut dyn Write) -> io::Result<Load> + 'a;
+    dyn FnMut(&mut crate::build::Session, &mut dyn Write, &mut dyn Write) -> io::Result<Load> + 'a;
 
 /// Runs a watch session with the backend the options ask for; returns the
 /// exit status.
@@ -207,8 +207,7 @@ impl Session<'_> {
             if self.config.interrupt.is_triggered() {
                 return Ok(INTERRUPTED_EXIT);
             }
-            let mut total = 0;
-            let loaded = load(&mut total, out, err)?;
+            let loaded = load(&mut crate::build::Session::default(), out, err)?;
             out.flush()?;
             let Load::Ready {
                 mut graph,
@@ -414,9 +413,10 @@ impl Session<'_> {
                 .name("watch-build".into())
                 .stack_size(BUILD_STACK_BYTES)
                 .spawn_scoped(scope, move || -> io::Result<(BuildResult, i32)> {
-                    let mut total = 0;
+                    // Each build reads the logs afresh.
+                    let mut session = crate::build::Session::default();
                     let ended =
-                        crate::build::run(graph_ref, targets, config, &mut total, out, err)?;
+                        crate::build::run(graph_ref, targets, config, &mut session, out, err)?;
                     let result = match &ended {
                         Ended::UpToDate => BuildResult::UpToDate,
                         Ended::Succeeded { .. } => BuildResult::Succeeded,

@@ -50,23 +50,24 @@ fn overflow_checks_every_watched_file_and_watches_on() {
     let (backend, handle) = FakeBackend::new(tx);
     let manifest_path = format!("{d}/build.ninja");
     let session = std::thread::spawn(move || {
-        let mut loader = |_: &mut usize, _: &mut dyn io::Write, _: &mut dyn io::Write| {
-            let loaded = match load(
-                &mut DiskReader,
-                manifest_path.as_bytes(),
-                &LoadOptions::default(),
-            ) {
-                Ok(l) => l,
-                Err(_) => panic!("the manifest loads"),
+        let mut loader =
+            |_: &mut crate::build::Session, _: &mut dyn io::Write, _: &mut dyn io::Write| {
+                let loaded = match load(
+                    &mut DiskReader,
+                    manifest_path.as_bytes(),
+                    &LoadOptions::default(),
+                ) {
+                    Ok(l) => l,
+                    Err(_) => panic!("the manifest loads"),
+                };
+                let targets = crate::tools::collect_targets(&loaded.graph, &[]).unwrap();
+                Ok(Load::Ready {
+                    graph: loaded.graph,
+                    targets,
+                    manifests: vec![manifest_path.clone().into_bytes()],
+                    manifest_node: None,
+                })
             };
-            let targets = crate::tools::collect_targets(&loaded.graph, &[]).unwrap();
-            Ok(Load::Ready {
-                graph: loaded.graph,
-                targets,
-                manifests: vec![manifest_path.clone().into_bytes()],
-                manifest_node: None,
-            })
-        };
         let (mut out, mut err) = (Vec::new(), Vec::new());
         run_with_backend(
             &options,
