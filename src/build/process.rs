@@ -12,7 +12,8 @@
 //! `CreateProcess failed: The system cannot find the file specified.`
 //!
 //! A command is started on the run loop's thread ([`spawn`]); a helper
-//! thread then collects it:
+//! thread of a small pool ([`collect_on_pool`], threads are reused: one per
+//! command running at once, not one per command) then collects it:
 //! - a captured command (any pool but `console`) runs in a process group of
 //!   its own, with stdin from `/dev/null` and stdout and stderr on one
 //!   pipe. The thread reads the pipe to its end and hands the output back;
@@ -29,7 +30,8 @@
 
 use std::io::{self, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::Sender;
+use std::sync::Mutex;
+use std::sync::mpsc::{self, Sender};
 
 use crate::bytes_to_path;
 
@@ -65,7 +67,7 @@ pub(super) fn spawn<T: Send + 'static>(
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(not_found(tag, done)),
             Err(e) => return Err(e),
         };
-        std::thread::spawn(move || {
+        collect_on_pool(move || {
             let code = match child.wait() {
                 Ok(status) => exit_code(status),
                 Err(_) => 1,
@@ -96,7 +98,7 @@ pub(super) fn spawn<T: Send + 'static>(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(not_found(tag, done)),
         Err(e) => return Err(e),
     };
-    std::thread::spawn(move || {
+    collect_on_pool(move || {
         let mut output = Vec::new();
         let _ = reader.read_to_end(&mut output);
         let _ = done.send(Collected {
@@ -106,6 +108,39 @@ pub(super) fn spawn<T: Send + 'static>(
         });
     });
     Ok(Started { child: Some(child) })
+}
+
+/// Work for a collecting thread: read a command's output or wait for it.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads that collect commands. Each job blocks until its command
+/// ends, so the pool has as many threads as commands ever ran at once;
+/// they wait for their next job instead of exiting, which saves creating a
+/// thread (and its stack and signal stack) for every command. Each thread
+/// has a channel of its own, so a job wakes exactly one thread.
+fn collect_on_pool(job: impl FnOnce() + Send + 'static) {
+    /// The channels of the threads waiting for a job.
+    static IDLE: Mutex<Vec<Sender<Job>>> = Mutex::new(Vec::new());
+    let idle = || IDLE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut job: Job = Box::new(job);
+    while let Some(worker) = idle().pop() {
+        match worker.send(job) {
+            Ok(()) => return,
+            // That thread is gone; try another.
+            Err(mpsc::SendError(back)) => job = back,
+        }
+    }
+    let (jobs, queue) = mpsc::channel::<Job>();
+    std::thread::spawn(move || {
+        job();
+        loop {
+            idle().push(jobs.clone());
+            match queue.recv() {
+                Ok(job) => job(),
+                Err(_) => return,
+            }
+        }
+    });
 }
 
 /// As ninja on Windows: a program that cannot be found makes a failed
