@@ -136,8 +136,11 @@ struct Options {
     watch: Option<crate::watch::Options>,
 }
 
-/// Stack for the thread that runs ninja's command line: the build's
-/// dependency scan recurses along chains of edges (as ninja's does).
+/// Stack for the thread that runs ninja's command line (address space
+/// only, touched as used). The walks along the graph (scan, plan, restat,
+/// tools) keep their own stacks; what still recurses is bounded by the
+/// manifest's nesting (include/subninja depth, rule variables referring
+/// to each other), which a generated manifest can make deep.
 const BUILD_STACK_BYTES: usize = 1 << 30;
 
 /// Runs ninja's command line; returns the exit status.

@@ -1,9 +1,21 @@
 //! Quoting of paths for `/bin/sh` when `$in` and `$out` expand
 //! (`[eval.edge.shell-quote]`).
 
-/// Bytes that never need quoting for a POSIX shell.
+/// Bytes that never need quoting for a POSIX shell, as a table: every
+/// path of every command is checked when commands are hashed.
+static SHELL_SAFE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'+' | b'-' | b'.' | b'/');
+        b += 1;
+    }
+    table
+};
+
 fn is_shell_safe(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-' | b'.' | b'/')
+    SHELL_SAFE[usize::from(b)]
 }
 
 /// Appends `path` to `out`, wrapped in single quotes when it contains any

@@ -231,7 +231,7 @@ impl<'g> Scheduler<'g> {
     }
 
     /// The `c`th reader of `file` (see [`Scheduler::readers_of`]).
-    fn reader(&self, file: FileId, c: usize) -> Option<EdgeId> {
+    pub fn reader(&self, file: FileId, c: usize) -> Option<EdgeId> {
         let listed = &self.graph.files[file].out_edges;
         match listed.get(c) {
             Some(&e) => Some(e),

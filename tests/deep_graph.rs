@@ -109,3 +109,88 @@ fn dry_run_scans_a_long_chain_without_recursion() {
     assert_eq!(lines.len(), EDGES + 1);
     assert_eq!(lines[0], format!("[1/{EDGES}] c {d}/f0").as_bytes());
 }
+
+/// `restat` cleans everything below an output that did not change, here a
+/// 50,000-edge chain: the first command runs and leaves its output alone,
+/// and no other command runs. The cleaning walks the chain on a 256 KiB
+/// stack, so it cannot be recursive.
+#[cfg(unix)]
+#[test]
+fn restat_cleans_a_long_chain_without_recursion() {
+    use n2ref::build_log::{LogEntry, format_entry, header};
+    use std::time::{Duration, SystemTime};
+    const EDGES: usize = 50_000;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let at = |secs: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs);
+    let touch = |name: &str, time: SystemTime| {
+        let file = std::fs::File::create(dir.path().join(name)).unwrap();
+        file.set_modified(time).unwrap();
+    };
+    let nanos = |time: SystemTime| {
+        time.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64
+    };
+    // f0 is older than its source, so its command runs; it leaves f0 as it
+    // is. Every other output is newer than all of that, and logged.
+    touch("src", at(20));
+    touch("f0", at(10));
+    let mut manifest = format!(
+        "builddir = {d}\nrule keep\n  command = true\n  restat = 1\n\
+         rule r\n  command = c $out\nbuild {d}/f0: keep {d}/src\n"
+    );
+    let mut log = header();
+    for i in 1..EDGES {
+        manifest.push_str(&format!("build {d}/f{i}: r {d}/f{}\n", i - 1));
+        touch(&format!("f{i}"), at(30));
+        let entry = LogEntry {
+            start_ms: 0,
+            end_ms: 1,
+            mtime: nanos(at(30)),
+            command_hash: n2ref::hash::command_hash(format!("c {d}/f{i}").as_bytes()),
+        };
+        log.extend(format_entry(format!("{d}/f{i}").as_bytes(), &entry));
+    }
+    std::fs::write(dir.path().join(".ninja_log"), log).unwrap();
+    let mut reader = MemoryReader::new(&[("build.ninja", &manifest)]);
+    let mut loaded =
+        load(&mut reader, b"build.ninja", &LoadOptions::default()).expect("chain loads");
+    let last = format!("{d}/f{}", EDGES - 1);
+    let target = loaded.graph.lookup_file(last.as_bytes()).unwrap();
+    let first = loaded
+        .graph
+        .lookup_file(format!("{d}/f0").as_bytes())
+        .unwrap();
+    let first_edge = loaded.graph.files[first].in_edge.unwrap();
+    let steps = n2ref::build::StepLog::enabled();
+    let config = n2ref::build::Config {
+        steps: steps.clone(),
+        ..Default::default()
+    };
+    let (ended, err) = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let mut session = n2ref::build::Session::default();
+            let ended = n2ref::build::run(
+                &mut loaded.graph,
+                &[target],
+                &config,
+                &mut session,
+                &mut out,
+                &mut err,
+            )
+            .expect("writes to memory");
+            (ended, err)
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert!(
+        matches!(ended, n2ref::build::Ended::Succeeded { .. }),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    assert_eq!(steps.take(), vec![(first_edge, true)]);
+}

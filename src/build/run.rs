@@ -751,7 +751,9 @@ fn extract_deps(
 }
 
 /// `restat`: `file` did not change, so edges that were dirty only because
-/// of it need not run (ninja's `Plan::CleanNode`).
+/// of it need not run (ninja's `Plan::CleanNode`). Each edge cleaned this
+/// way cleans its own outputs in turn, depth first as in ninja, on a stack
+/// of its own (a chain of any length needs no deep call stack).
 pub(super) fn clean_file(
     scan: &mut Scan,
     plan: &Plan,
@@ -760,58 +762,100 @@ pub(super) fn clean_file(
     status: &mut Status,
     file: FileId,
 ) {
-    use crate::work::BuildState;
+    /// Where the cleaning of one file or one edge's outputs is.
+    enum Frame {
+        /// A cleaned file, the next of its readers to look at.
+        Readers(FileId, usize),
+        /// The outputs of a cleaned edge, the next one to clean.
+        Outputs(EdgeId, usize),
+    }
     let graph = scan.graph;
     scan.file_dirty[file.index()] = false;
-    // Readers through discovered inputs count too (ninja's graph has them).
-    for consumer in sched.readers(file) {
-        let c = consumer.index();
-        if !plan.wanted[c] || !dirty[c] {
-            continue;
-        }
-        if !matches!(sched.state(consumer), BuildState::Want | BuildState::Ready) {
-            continue;
-        }
-        // An edge whose deps could not be loaded runs to record them
-        // (spec: [build.restat.recheck]).
-        if scan.deps_missing[c] {
-            continue;
-        }
-        let e = &graph.edges[consumer];
-        let non_order_only = e.inputs.len() - e.order_only_inputs;
-        let ins: Vec<FileId> = e.inputs[..non_order_only]
-            .iter()
-            .chain(scan.discovered[c].iter())
-            .copied()
-            .collect();
-        if ins.iter().any(|f| scan.file_dirty[f.index()]) {
-            continue;
-        }
-        let mut most_recent = None;
-        // The mtimes the scan saw, not re-read: a phony output keeps the
-        // mtime of its newest input, as in ninja (spec: [build.restat.recheck]).
-        for &f in &ins {
-            let m = scan.mtime(f);
-            MostRecent::update(&mut most_recent, Input::File(f), m);
-        }
-        for i in 0..scan.discovered_extra[c].len() {
-            let m = scan.discovered_extra[c][i].1;
-            MostRecent::update(&mut most_recent, Input::Extra(i), m);
-        }
-        let saved = scan.explain;
-        scan.explain = false;
-        let still_dirty = scan.outputs_dirty(consumer, most_recent);
-        scan.explain = saved;
-        if !still_dirty {
-            dirty[c] = false;
-            if e.rule != PHONY_RULE {
-                status.edge_unplanned(consumer);
+    let mut stack = vec![Frame::Readers(file, 0)];
+    while let Some(frame) = stack.last_mut() {
+        match frame {
+            Frame::Readers(file, next) => {
+                let Some(consumer) = sched.reader(*file, *next) else {
+                    stack.pop();
+                    continue;
+                };
+                *next += 1;
+                if clean_edge(scan, plan, sched, dirty, status, consumer) {
+                    stack.push(Frame::Outputs(consumer, 0));
+                }
             }
-            for &o in &e.outputs {
-                clean_file(scan, plan, sched, dirty, status, o);
+            Frame::Outputs(edge, next) => {
+                let Some(&o) = graph.edges[*edge].outputs.get(*next) else {
+                    stack.pop();
+                    continue;
+                };
+                *next += 1;
+                scan.file_dirty[o.index()] = false;
+                stack.push(Frame::Readers(o, 0));
             }
         }
     }
+}
+
+/// [`clean_file`] for one reader of a cleaned file: whether `consumer`,
+/// wanted and not started, is now clean (then it is taken out of the plan
+/// and its outputs are cleaned next).
+fn clean_edge(
+    scan: &mut Scan,
+    plan: &Plan,
+    sched: &Scheduler,
+    dirty: &mut [bool],
+    status: &mut Status,
+    consumer: EdgeId,
+) -> bool {
+    use crate::work::BuildState;
+    let graph = scan.graph;
+    // Readers through discovered inputs count too (ninja's graph has them).
+    let c = consumer.index();
+    if !plan.wanted[c] || !dirty[c] {
+        return false;
+    }
+    if !matches!(sched.state(consumer), BuildState::Want | BuildState::Ready) {
+        return false;
+    }
+    // An edge whose deps could not be loaded runs to record them
+    // (spec: [build.restat.recheck]).
+    if scan.deps_missing[c] {
+        return false;
+    }
+    let e = &graph.edges[consumer];
+    let non_order_only = e.inputs.len() - e.order_only_inputs;
+    let is_dirty = |f: &FileId| scan.file_dirty[f.index()];
+    if e.inputs[..non_order_only].iter().any(is_dirty) || scan.discovered[c].iter().any(is_dirty) {
+        return false;
+    }
+    let mut most_recent = None;
+    // The mtimes the scan saw, not re-read: a phony output keeps the
+    // mtime of its newest input, as in ninja (spec: [build.restat.recheck]).
+    for n in 0..non_order_only + scan.discovered[c].len() {
+        let f = match e.inputs[..non_order_only].get(n) {
+            Some(&f) => f,
+            None => scan.discovered[c][n - non_order_only],
+        };
+        let m = scan.mtime(f);
+        MostRecent::update(&mut most_recent, Input::File(f), m);
+    }
+    for i in 0..scan.discovered_extra[c].len() {
+        let m = scan.discovered_extra[c][i].1;
+        MostRecent::update(&mut most_recent, Input::Extra(i), m);
+    }
+    let saved = scan.explain;
+    scan.explain = false;
+    let still_dirty = scan.outputs_dirty(consumer, most_recent);
+    scan.explain = saved;
+    if still_dirty {
+        return false;
+    }
+    dirty[c] = false;
+    if e.rule != PHONY_RULE {
+        status.edge_unplanned(consumer);
+    }
+    true
 }
 
 // Unix only: the manifests name absolute temp paths, whose drive colon
