@@ -21,6 +21,8 @@
 //! rather than with a clean build; without real ninja, only the absence of
 //! a panic, a finished build and a no-op second build are required.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -130,27 +132,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Real ninja 1.13, or `None` after saying why (a failure when
-/// `N2REF_REQUIRE_NINJA=1`).
 fn real_ninja() -> Option<PathBuf> {
-    let candidates = [
-        PathBuf::from("ninja"),
-        PathBuf::from("/root/.pyenv/versions/3.11.7/bin/ninja"),
-    ];
-    for candidate in candidates {
-        if let Ok(out) = Command::new(&candidate).arg("--version").output()
-            && out.status.success()
-            && out.stdout.starts_with(b"1.13")
-        {
-            return Some(candidate);
-        }
-    }
-    assert!(
-        std::env::var_os("N2REF_REQUIRE_NINJA").is_none(),
-        "N2REF_REQUIRE_NINJA is set but real ninja 1.13 was not found"
-    );
-    eprintln!("SKIPPED (comparison with ninja): real ninja 1.13 not found");
-    None
+    common::real_ninja("comparison with ninja")
 }
 
 /// A tiny deterministic generator (xorshift64*), so failures reproduce.

@@ -8,6 +8,8 @@
 //! semaphore, see src/build/jobserver.rs).
 #![cfg(unix)]
 
+mod common;
+
 use std::ffi::CString;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -15,25 +17,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn say(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
-}
-
 fn real_ninja() -> Option<PathBuf> {
-    for c in ["ninja", "/root/.pyenv/versions/3.11.7/bin/ninja"] {
-        if let Ok(out) = Command::new(c).arg("--version").output()
-            && out.status.success()
-            && out.stdout.starts_with(b"1.13")
-        {
-            return Some(PathBuf::from(c));
-        }
-    }
-    assert!(
-        std::env::var_os("N2REF_REQUIRE_NINJA").is_none(),
-        "N2REF_REQUIRE_NINJA is set but real ninja 1.13 was not found"
-    );
-    say("SKIPPED: real ninja 1.13 not found; only n2ref was checked");
-    None
+    common::real_ninja("comparison with ninja; only n2ref was checked")
 }
 
 /// Eight independent commands; each records how many were running

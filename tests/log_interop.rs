@@ -8,7 +8,8 @@
 //! Unix only: the builds run shell command lines (printf, cat, &&).
 #![cfg(unix)]
 
-use std::io::Write;
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,19 +26,9 @@ build out.o: cc in.c
 build b.o: cc in.c
 ";
 
-fn say(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
-}
-
 /// Whether a ninja 1.13 is on PATH.
 fn real_ninja() -> bool {
-    match Command::new("ninja").arg("--version").output() {
-        Ok(out) if out.status.success() && out.stdout.starts_with(b"1.13") => true,
-        _ => {
-            say("SKIPPED: real ninja not found (need ninja 1.13 on PATH)");
-            false
-        }
-    }
+    common::ninja_on_path("log interoperability with ninja")
 }
 
 fn ninja(dir: &Path, args: &[&str]) -> Output {

@@ -19,8 +19,9 @@
 //! passes, unless `N2REF_REQUIRE_NINJA` is set. `N2REF_ORDER_CASES` sets
 //! the number of cases (default 200), `N2REF_ORDER_SEED` the first seed.
 
+mod common;
+
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
@@ -252,21 +253,7 @@ fn transcript(case: &Case, tool: Tool, seed: u64) -> String {
 }
 
 fn real_ninja() -> bool {
-    let found = Command::new("ninja")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"1.13"));
-    if !found {
-        assert!(
-            std::env::var_os("N2REF_REQUIRE_NINJA").is_none(),
-            "N2REF_REQUIRE_NINJA is set but ninja 1.13 is not on PATH"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: real ninja not found (need ninja 1.13 on PATH)"
-        );
-    }
-    found
+    common::ninja_on_path("start order compared with ninja")
 }
 
 /// Runs one case; `Err` holds a report of the first difference.

@@ -10,6 +10,8 @@
 //! Unix only: sends SIGINT, SIGTERM and SIGHUP and runs shell command lines.
 #![cfg(unix)]
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,24 +26,7 @@ fn say(message: &str) {
 
 /// The real ninja 1.13 to compare with, if any.
 fn real_ninja() -> Option<PathBuf> {
-    let candidates = [
-        PathBuf::from("ninja"),
-        PathBuf::from("/root/.pyenv/versions/3.11.7/bin/ninja"),
-    ];
-    for c in candidates {
-        if let Ok(out) = Command::new(&c).arg("--version").output()
-            && out.status.success()
-            && out.stdout.starts_with(b"1.13")
-        {
-            return Some(c);
-        }
-    }
-    assert!(
-        std::env::var_os("N2REF_REQUIRE_NINJA").is_none(),
-        "N2REF_REQUIRE_NINJA is set but real ninja 1.13 was not found"
-    );
-    say("SKIPPED: real ninja 1.13 not found; only n2ref was checked");
-    None
+    common::real_ninja("comparison with ninja; only n2ref was checked")
 }
 
 /// `n2ref build` or real ninja.
