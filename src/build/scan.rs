@@ -450,13 +450,14 @@ impl<'a> Scan<'a> {
         let first_output = e.outputs[0];
         let out_path = || lossy(&graph.files[first_output].path);
         if !deps_type.is_empty() {
+            // The output was stat'ed with the others before this.
+            let out_mtime = self.mtime(first_output);
             let Some(deps) = self.deps_log.get(&graph.files[first_output].path) else {
                 self.record(edge, format!("deps for '{}' are missing", out_path()));
                 *dirty = true;
                 return Ok(());
             };
             let deps_mtime = deps.mtime;
-            let out_mtime = self.mtime(first_output);
             if out_mtime > deps_mtime {
                 self.record(
                     edge,
@@ -469,9 +470,7 @@ impl<'a> Scan<'a> {
                 return Ok(());
             }
             let log = &self.deps_log;
-            let inputs = log
-                .get(&graph.files[first_output].path)
-                .map_or(&[][..], |d| &d.inputs);
+            let inputs = &deps.inputs;
             let mut ids = Vec::with_capacity(inputs.len());
             let mut extra = Vec::new();
             for &id in inputs {
