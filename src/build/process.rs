@@ -99,6 +99,10 @@ pub(super) fn spawn<T: Send + 'static>(
     std::thread::spawn(move || {
         let mut output = Vec::new();
         let _ = reader.read_to_end(&mut output);
+        // Closed before the end is reported: the run loop may start the
+        // next command at once and counts on this descriptor being free
+        // (spec: [build.process.fd-limit]).
+        drop(reader);
         let _ = done.send(Collected {
             tag,
             output,
@@ -106,6 +110,30 @@ pub(super) fn spawn<T: Send + 'static>(
         });
     });
     Ok(Started { child: Some(child) })
+}
+
+/// Whether n2ref has file descriptors to spare for one more captured
+/// command. Starting one takes up to six at once (the output pipe, a
+/// second handle on its write end, `/dev/null` for stdin, and the pipe std
+/// may use to report a failed `exec`); one (the read end) stays open while
+/// the command runs. The run loop asks before starting a command while
+/// others run: when the descriptors ran out (`EMFILE`, `ENFILE`, e.g.
+/// under `ulimit -n`), it waits for a running command to end instead of
+/// failing the build, as ninja does (`ninja: fatal: pipe: Too many open
+/// files`). Probing costs three `pipe`s and their `close`s per start.
+///
+/// spec: [build.process.fd-limit]
+#[cfg(unix)]
+pub(super) fn descriptors_to_spare() -> bool {
+    let probe = || -> io::Result<_> { Ok((io::pipe()?, io::pipe()?, io::pipe()?)) };
+    probe().is_ok()
+}
+
+/// No descriptor limit to probe for on Windows (handles are not capped
+/// this way).
+#[cfg(not(unix))]
+pub(super) fn descriptors_to_spare() -> bool {
+    true
 }
 
 /// As ninja on Windows: a program that cannot be found makes a failed
