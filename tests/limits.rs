@@ -475,6 +475,50 @@ fn depfile_with_100000_inputs() {
     );
 }
 
+/// A command line longer than the system takes for one argument (128
+/// KiB): the command fails to start, which fails it (ninja 1.13 stops:
+/// `ninja: fatal: posix_spawn: Argument list too long`); spec:
+/// [build.process.fd-limit].
+#[test]
+fn command_line_too_long() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("w");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::write(
+        d.join("build.ninja"),
+        format!(
+            "rule w\n  command = true {} && touch $out\n  description = W $out\nbuild out: w\n\
+             rule t\n  command = touch $out\n  description = W $out\nbuild ok: t\n",
+            "x".repeat(200_000)
+        ),
+    )
+    .unwrap();
+    let run = n2ref(&d, "-j1 out");
+    assert_eq!(run.code, 127);
+    assert_eq!(
+        run.out(),
+        "[1/1] W out\nFAILED: [code=127] out \n".to_string()
+            + &format!("true {} && touch out\n", "x".repeat(200_000))
+            + "posix_spawn: Argument list too long (os error 7)\n\
+               ninja: build stopped: subcommand failed.\n"
+    );
+    assert_eq!(load_logs(&d).0, Vec::<String>::new());
+    let run = n2ref(&d, "ok");
+    assert_eq!(run.out(), "[1/1] W ok\n");
+    if let Some(ninja) = real_ninja() {
+        let run = sh(
+            &d,
+            &format!("exec {} out", ninja.display()),
+            Duration::from_secs(30),
+        );
+        assert_eq!(run.code, 1);
+        assert_eq!(
+            run.stderr,
+            "ninja: fatal: posix_spawn: Argument list too long\n"
+        );
+    }
+}
+
 /// More discovered inputs than a deps record can hold (131,068): the
 /// build stops with ninja's message, and the output is not taken as up to
 /// date afterwards (spec: [build.log.write-error]).
