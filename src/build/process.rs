@@ -113,18 +113,40 @@ pub(super) fn spawn<T: Send + 'static>(
 }
 
 /// Whether n2ref has file descriptors to spare for one more captured
-/// command. Starting one takes up to six at once (the output pipe, a
-/// second handle on its write end, `/dev/null` for stdin, and the pipe std
-/// may use to report a failed `exec`); one (the read end) stays open while
-/// the command runs. The run loop asks before starting a command while
-/// others run: when the descriptors ran out (`EMFILE`, `ENFILE`, e.g.
-/// under `ulimit -n`), it waits for a running command to end instead of
-/// failing the build, as ninja does (`ninja: fatal: pipe: Too many open
-/// files`). Probing costs three `pipe`s and their `close`s per start.
+/// command, with `running` commands running. Starting one takes up to six
+/// at once (the output pipe, a second handle on its write end, `/dev/null`
+/// for stdin, and the pipe std may use to report a failed `exec`); one
+/// (the read end) stays open while the command runs. The run loop asks
+/// before starting a command while others run: when the descriptors ran
+/// out (`EMFILE`, `ENFILE`, e.g. under `ulimit -n`), it waits for a
+/// running command to end instead of failing the build, as ninja does
+/// (`ninja: fatal: pipe: Too many open files`).
+///
+/// Far below the soft limit (`RLIMIT_NOFILE`, read once) the answer is yes
+/// without a system call; closer to it, three `pipe`s are made and closed
+/// to see.
 ///
 /// spec: [build.process.fd-limit]
 #[cfg(unix)]
-pub(super) fn descriptors_to_spare() -> bool {
+pub(super) fn descriptors_to_spare(running: usize) -> bool {
+    static SOFT_LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let limit = *SOFT_LIMIT.get_or_init(|| {
+        let mut rl = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: plain system call filling `rl`.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0 {
+            rl.rlim_cur as u64
+        } else {
+            0
+        }
+    });
+    // Two per running command and 64 for the rest (inherited descriptors,
+    // the logs) leave room; `RLIM_INFINITY` is the largest value.
+    if (running as u64).saturating_mul(2).saturating_add(64) < limit {
+        return true;
+    }
     let probe = || -> io::Result<_> { Ok((io::pipe()?, io::pipe()?, io::pipe()?)) };
     probe().is_ok()
 }
@@ -132,7 +154,7 @@ pub(super) fn descriptors_to_spare() -> bool {
 /// No descriptor limit to probe for on Windows (handles are not capped
 /// this way).
 #[cfg(not(unix))]
-pub(super) fn descriptors_to_spare() -> bool {
+pub(super) fn descriptors_to_spare(_running: usize) -> bool {
     true
 }
 

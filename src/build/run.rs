@@ -193,7 +193,7 @@ pub(super) fn run_phase(
             && (running == 0
                 || config.dry_run
                 || config.runner.is_some()
-                || process::descriptors_to_spare())
+                || process::descriptors_to_spare(running))
             && let Some(edge) = sched.next_to_start_gated(
                 // An edge whose outputs were ready when the build
                 // started (a phony edge with no inputs, even if its
