@@ -129,7 +129,7 @@ pub(super) fn spawn<T: Send + 'static>(
 /// spec: [build.process.fd-limit]
 #[cfg(unix)]
 pub(super) fn descriptors_to_spare(running: usize) -> bool {
-    static SOFT_LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static SOFT_LIMIT: std::sync::OnceLock<libc::rlim_t> = std::sync::OnceLock::new();
     let limit = *SOFT_LIMIT.get_or_init(|| {
         let mut rl = libc::rlimit {
             rlim_cur: 0,
@@ -137,14 +137,15 @@ pub(super) fn descriptors_to_spare(running: usize) -> bool {
         };
         // SAFETY: plain system call filling `rl`.
         if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0 {
-            rl.rlim_cur as u64
+            rl.rlim_cur
         } else {
             0
         }
     });
     // Two per running command and 64 for the rest (inherited descriptors,
     // the logs) leave room; `RLIM_INFINITY` is the largest value.
-    if (running as u64).saturating_mul(2).saturating_add(64) < limit {
+    let running = libc::rlim_t::try_from(running).unwrap_or(libc::rlim_t::MAX);
+    if running.saturating_mul(2).saturating_add(64) < limit {
         return true;
     }
     let probe = || -> io::Result<_> { Ok((io::pipe()?, io::pipe()?, io::pipe()?)) };
