@@ -24,6 +24,11 @@ pub const SIGNATURE: &[u8] = b"# ninjadeps\n";
 pub const VERSION: u32 = 4;
 /// The largest record body ninja accepts or writes.
 pub const MAX_RECORD_SIZE: usize = (1 << 19) - 1;
+/// Why a record larger than [`MAX_RECORD_SIZE`] cannot be written: ninja
+/// sets `errno` to `ERANGE` and reports `strerror`'s text, so a build
+/// stops with `Error writing to deps log: Numerical result out of range`
+/// (spec: [build.log.write-error]).
+pub const RECORD_TOO_LARGE: &str = "Numerical result out of range";
 /// Warning for a version-1 log.
 pub const WARN_V1: &str = "deps log version change; rebuilding";
 /// Warning for any other bad signature or version (including a short file).
@@ -269,7 +274,7 @@ impl DepsLog {
         let padding = (4 - path.len() % 4) % 4;
         let size = path.len() + padding + 4;
         if size > MAX_RECORD_SIZE {
-            return Err(io::Error::other("path record too large"));
+            return Err(io::Error::other(RECORD_TOO_LARGE));
         }
         let id = self.nodes.len() as u32;
         out.extend((size as u32).to_le_bytes());
@@ -288,7 +293,7 @@ impl DepsLog {
     pub fn record(&mut self, output: &[u8], mtime: i64, inputs: &[&[u8]]) -> io::Result<Vec<u8>> {
         let size = 4 * (3 + inputs.len());
         if size > MAX_RECORD_SIZE {
-            return Err(io::Error::other("deps record too large"));
+            return Err(io::Error::other(RECORD_TOO_LARGE));
         }
         let mut out = Vec::new();
         let out_id = self.path_record(output, &mut out)?;

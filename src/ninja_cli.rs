@@ -769,7 +769,7 @@ fn rebuild_manifest(
         Ended::Succeeded { dirty: true } if options.build.dry_run => return Ok(Regen::Exit(0)),
         Ended::Succeeded { dirty: true } => return Ok(Regen::Reload),
         Ended::Succeeded { dirty: false } => return Ok(Regen::Build),
-        Ended::Error(message) => message,
+        Ended::Error(message) | Ended::Aborted(message) => message,
         Ended::Stopped { message, .. } => message.to_string(),
     };
     out.flush()?;

@@ -208,6 +208,10 @@ pub enum Ended {
     /// A command failed: ninja prints `ninja: build stopped: MESSAGE.`
     /// and exits with `code`.
     Stopped { message: &'static str, code: i32 },
+    /// Stopped by an error after commands ran (a log could not be
+    /// written): ninja prints `ninja: build stopped: MESSAGE.` and exits
+    /// with status 1 (spec: [build.log.write-error]).
+    Aborted(String),
 }
 
 /// Builds `targets`; returns ninja's exit status.
@@ -245,6 +249,10 @@ pub fn report(
         Ended::Stopped { message, code } => {
             writeln!(out, "ninja: build stopped: {message}.")?;
             Ok(code)
+        }
+        Ended::Aborted(message) => {
+            writeln!(out, "ninja: build stopped: {message}.")?;
+            Ok(1)
         }
     }
 }

@@ -101,6 +101,10 @@ pub(super) fn spawn<T: Send + 'static>(
     collect_on_pool(move || {
         let mut output = Vec::new();
         let _ = reader.read_to_end(&mut output);
+        // Closed before the end is reported: the run loop may start the
+        // next command at once and counts on this descriptor being free
+        // (spec: [build.process.fd-limit]).
+        drop(reader);
         let _ = done.send(Collected {
             tag,
             output,
@@ -141,6 +145,53 @@ fn collect_on_pool(job: impl FnOnce() + Send + 'static) {
             }
         }
     });
+}
+
+/// Whether n2ref has file descriptors to spare for one more captured
+/// command, with `running` commands running. Starting one takes up to six
+/// at once (the output pipe, a second handle on its write end, `/dev/null`
+/// for stdin, and the pipe std may use to report a failed `exec`); one
+/// (the read end) stays open while the command runs. The run loop asks
+/// before starting a command while others run: when the descriptors ran
+/// out (`EMFILE`, `ENFILE`, e.g. under `ulimit -n`), it waits for a
+/// running command to end instead of failing the build, as ninja does
+/// (`ninja: fatal: pipe: Too many open files`).
+///
+/// Far below the soft limit (`RLIMIT_NOFILE`, read once) the answer is yes
+/// without a system call; closer to it, three `pipe`s are made and closed
+/// to see.
+///
+/// spec: [build.process.fd-limit]
+#[cfg(unix)]
+pub(super) fn descriptors_to_spare(running: usize) -> bool {
+    static SOFT_LIMIT: std::sync::OnceLock<libc::rlim_t> = std::sync::OnceLock::new();
+    let limit = *SOFT_LIMIT.get_or_init(|| {
+        let mut rl = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: plain system call filling `rl`.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) } == 0 {
+            rl.rlim_cur
+        } else {
+            0
+        }
+    });
+    // Two per running command and 64 for the rest (inherited descriptors,
+    // the logs) leave room; `RLIM_INFINITY` is the largest value.
+    let running = libc::rlim_t::try_from(running).unwrap_or(libc::rlim_t::MAX);
+    if running.saturating_mul(2).saturating_add(64) < limit {
+        return true;
+    }
+    let probe = || -> io::Result<_> { Ok((io::pipe()?, io::pipe()?, io::pipe()?)) };
+    probe().is_ok()
+}
+
+/// No descriptor limit to probe for on Windows (handles are not capped
+/// this way).
+#[cfg(not(unix))]
+pub(super) fn descriptors_to_spare(_running: usize) -> bool {
+    true
 }
 
 /// As ninja on Windows: a program that cannot be found makes a failed

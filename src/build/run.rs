@@ -241,6 +241,12 @@ fn run_round(
         while capacity > 0
             && restart.is_empty()
             && !config.interrupt.is_triggered()
+            // Out of file descriptors: wait for a running command to end
+            // (spec: [build.process.fd-limit]).
+            && (running == 0
+                || config.dry_run
+                || config.runner.is_some()
+                || process::descriptors_to_spare(running))
             && let Some(edge) = sched.next_to_start_gated(
                 // An edge whose outputs were ready when the build
                 // started (a phony edge with no inputs, even if its
@@ -447,9 +453,7 @@ fn run_round(
                 &mut logs.build_log_file,
                 &build_log::format_entry(&graph.files[o].path, &entry),
             ) {
-                return Ok(Phase::Ended(Ended::Error(format!(
-                    "Error writing to build log: {error}"
-                ))));
+                return log_write_failed(graph, config, active, &rx, &mut status, "build", &error);
             }
             entries.push((o, entry));
         }
@@ -463,15 +467,27 @@ fn run_round(
                             && let Err(error) =
                                 config.disk.append_log(&mut logs.deps_log_file, &bytes)
                         {
-                            return Ok(Phase::Ended(Ended::Error(format!(
-                                "Error writing to deps log: {error}"
-                            ))));
+                            return log_write_failed(
+                                graph,
+                                config,
+                                active,
+                                &rx,
+                                &mut status,
+                                "deps",
+                                &error,
+                            );
                         }
                     }
                     Err(error) => {
-                        return Ok(Phase::Ended(Ended::Error(format!(
-                            "Error writing to deps log: {error}"
-                        ))));
+                        return log_write_failed(
+                            graph,
+                            config,
+                            active,
+                            &rx,
+                            &mut status,
+                            "deps",
+                            &error,
+                        );
                     }
                 }
             }
@@ -510,6 +526,32 @@ fn run_round(
         message,
         code: if exit_code == 0 { 1 } else { exit_code },
     }))
+}
+
+/// A log could not be written (a full disk, a deps record too large): as
+/// ninja, the build stops at once. No new command starts; the running
+/// ones are waited for, not signalled, and cleaned up after as in an
+/// interruption ([`abort`]); the build ends with `ninja: build stopped:
+/// Error writing to LOG log: ERROR.` (exit status 1). The output whose
+/// record was lost has no (or a cut) entry, so the next build runs its
+/// edge again: nothing is taken as up to date that is not.
+///
+/// spec: [build.log.write-error]
+fn log_write_failed(
+    graph: &Graph,
+    config: &Config,
+    active: HashMap<EdgeId, Active>,
+    rx: &mpsc::Receiver<Collected<(EdgeId, i32)>>,
+    status: &mut Status,
+    log: &str,
+    error: &io::Error,
+) -> io::Result<Phase> {
+    abort(graph, config, active, rx, None);
+    status.finish()?;
+    Ok(Phase::Ended(Ended::Aborted(format!(
+        "Error writing to {log} log: {}",
+        crate::load::io_error_text(error)
+    ))))
 }
 
 /// Each edge's duration in the previous build: that of the first of its

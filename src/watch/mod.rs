@@ -420,7 +420,7 @@ impl Session<'_> {
                     let result = match &ended {
                         Ended::UpToDate => BuildResult::UpToDate,
                         Ended::Succeeded { .. } => BuildResult::Succeeded,
-                        Ended::Error(_) => BuildResult::Failed,
+                        Ended::Error(_) | Ended::Aborted(_) => BuildResult::Failed,
                         Ended::Stopped { code, .. } if *code == INTERRUPTED_EXIT => {
                             BuildResult::Interrupted
                         }
