@@ -26,6 +26,12 @@ pub trait Disk: Send + Sync + fmt::Debug {
     fn stat(&self, path: &[u8]) -> i64 {
         super::stat(path)
     }
+    /// [`Disk::stat`], except that a failure other than "does not exist"
+    /// is an error (the scan stops on it, as ninja's does). The default
+    /// knows no such failures.
+    fn stat_checked(&self, path: &[u8]) -> io::Result<i64> {
+        Ok(self.stat(path))
+    }
     fn read(&self, path: &[u8]) -> io::Result<Vec<u8>> {
         std::fs::read(crate::bytes_as_path(path))
     }
@@ -80,7 +86,11 @@ pub trait Disk: Send + Sync + fmt::Debug {
 #[derive(Copy, Clone, Debug, Default)]
 pub struct RealDisk;
 
-impl Disk for RealDisk {}
+impl Disk for RealDisk {
+    fn stat_checked(&self, path: &[u8]) -> io::Result<i64> {
+        super::stat_checked(path)
+    }
+}
 
 /// Starts commands for the run loop and reports their ends. The run loop
 /// calls [`Runner::start`] for each command it starts (after touching the

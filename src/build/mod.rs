@@ -158,14 +158,29 @@ fn path_bytes(path: &std::path::Path) -> &[u8] {
 
 /// A file's modification time in nanoseconds; 0 when it does not exist.
 pub fn stat(path: &[u8]) -> i64 {
+    stat_checked(path).unwrap_or(0)
+}
+
+/// [`stat`], except that a failure other than a missing file or a
+/// missing directory on the way (`ENOENT`, `ENOTDIR`) is an error, e.g.
+/// `ENAMETOOLONG` or `EACCES` (spec: [build.scan.stat-error]).
+pub fn stat_checked(path: &[u8]) -> io::Result<i64> {
     let _metric = crate::metrics::record("node stat");
     match std::fs::metadata(crate::bytes_as_path(path)) {
-        Ok(m) => m
+        Ok(m) => Ok(m
             .modified()
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(1, |d| (d.as_nanos() as i64).max(1)),
-        Err(_) => 0,
+            .map_or(1, |d| (d.as_nanos() as i64).max(1))),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(0)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -179,6 +179,28 @@ impl<'a> Scan<'a> {
         m
     }
 
+    /// [`Scan::mtime`] where ninja's scan stats a file: a failed `stat`
+    /// (other than a missing file) stops the scan with ninja's
+    /// `stat(PATH): REASON` (spec: [build.scan.stat-error]).
+    fn mtime_checked(&mut self, file: FileId) -> Result<i64, String> {
+        let i = file.index();
+        if let Some(m) = self.mtime[i] {
+            return Ok(m);
+        }
+        let path = &self.graph.files[file].path;
+        match self.disk.stat_checked(path) {
+            Ok(m) => {
+                self.mtime[i] = Some(m);
+                Ok(m)
+            }
+            Err(e) => Err(format!(
+                "stat({}): {}",
+                lossy(path),
+                crate::load::io_error_text(&e)
+            )),
+        }
+    }
+
     pub(super) fn record(&mut self, edge: EdgeId, text: String) {
         if self.explain {
             self.explanations[edge.index()].push(text);
@@ -248,7 +270,7 @@ impl<'a> Scan<'a> {
                         }
                     }
                     for &out in &e.outputs {
-                        self.mtime(out);
+                        self.mtime_checked(out)?;
                     }
                     let mut dirty = false;
                     self.load_deps(edge, &mut dirty)?;
@@ -324,7 +346,7 @@ impl<'a> Scan<'a> {
         path: &mut Vec<FileId>,
     ) -> Result<Option<Frame>, String> {
         let Some(edge) = self.graph.files[file].in_edge else {
-            let missing = self.mtime(file) == 0;
+            let missing = self.mtime_checked(file)? == 0;
             self.file_dirty[file.index()] = missing;
             return Ok(None);
         };
