@@ -11,18 +11,20 @@
 //! a program that cannot be found is a failed command whose output is
 //! `CreateProcess failed: The system cannot find the file specified.`
 //!
-//! A command is started on the run loop's thread ([`spawn`]); a helper
-//! thread of a small pool ([`collect_on_pool`], threads are reused: one per
-//! command running at once, not one per command) then collects it:
+//! A command is started on the run loop's thread ([`spawn`]):
 //! - a captured command (any pool but `console`) runs in a process group of
 //!   its own, with stdin from `/dev/null` and stdout and stderr on one
-//!   pipe. The thread reads the pipe to its end and hands the output back;
-//!   the [`Child`] stays with the run loop, which reaps it then (as ninja
-//!   does: a command is done once its pipe is closed). Keeping the child
+//!   pipe. On Unix the run loop reads the pipes of all of them with one
+//!   `poll` ([`wait_any`]), as ninja does; elsewhere a thread of a small
+//!   pool ([`collect_on_pool`]: reused threads, one per command running at
+//!   once) reads each to its end. The [`Child`] stays with the run loop,
+//!   which reaps it once its pipe is closed (as ninja does: a command is
+//!   done then). Keeping the child
 //!   unreaped until then means its process group id cannot be reused while
 //!   the run loop may still signal it ([`Started::kill_group`]).
 //! - a `console` command shares n2ref's terminal and process group (so a
-//!   Ctrl-C reaches it directly); the thread waits for it.
+//!   Ctrl-C reaches it directly); a thread of the pool waits for it and
+//!   wakes the run loop's `poll`.
 //!
 //! Every descriptor n2ref opens is close-on-exec (std's default), so a
 //! command inherits only 0, 1 and 2, plus whatever n2ref itself inherited
@@ -31,6 +33,8 @@
 use std::io::{self, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
+#[cfg(unix)]
+use std::sync::OnceLock;
 use std::sync::mpsc::{self, Sender};
 
 use crate::bytes_to_path;
@@ -40,6 +44,10 @@ pub(super) struct Started {
     /// For a captured command; `None` for a console one (its thread
     /// waits for it).
     child: Option<Child>,
+    /// Unix, a captured command whose output is not complete yet: the read
+    /// end of its output pipe and what was read so far ([`wait_any`]).
+    #[cfg(unix)]
+    output: Option<(io::PipeReader, Vec<u8>)>,
 }
 
 /// What a command's thread reports.
@@ -77,9 +85,12 @@ pub(super) fn spawn<T: Send + 'static>(
                 output: Vec::new(),
                 code: Some(code),
             });
+            #[cfg(unix)]
+            wake();
         });
-        return Ok(Started { child: None });
+        return Ok(Started::external());
     }
+    #[cfg_attr(unix, allow(unused_mut))]
     let (mut reader, writer) = io::pipe()?;
     let writer2 = writer.try_clone()?;
     // Its own process group: a Ctrl-C on the terminal does not reach it;
@@ -98,20 +109,123 @@ pub(super) fn spawn<T: Send + 'static>(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(not_found(tag, done)),
         Err(e) => return Err(e),
     };
-    collect_on_pool(move || {
-        let mut output = Vec::new();
-        let _ = reader.read_to_end(&mut output);
+    // Unix: the run loop reads the pipe itself ([`wait_any`]), as ninja
+    // does; elsewhere a thread of the pool reads it.
+    #[cfg(unix)]
+    {
+        let _ = (tag, done);
+        Ok(Started {
+            child: Some(child),
+            output: Some((reader, Vec::new())),
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        collect_on_pool(move || {
+            let mut output = Vec::new();
+            let _ = reader.read_to_end(&mut output);
+            // Closed before the end is reported: the run loop may start the
+            // next command at once and counts on this descriptor being free
+            // (spec: [build.process.fd-limit]).
+            drop(reader);
+            let _ = done.send(Collected {
+                tag,
+                output,
+                code: None,
+            });
+        });
+        Ok(Started { child: Some(child) })
+    }
+}
+
+/// The pipe that wakes [`wait_any`] when a console command's thread has
+/// reported its end on the run loop's channel.
+#[cfg(unix)]
+fn wake_pipe() -> Option<&'static (io::PipeReader, io::PipeWriter)> {
+    static PIPE: OnceLock<Option<(io::PipeReader, io::PipeWriter)>> = OnceLock::new();
+    PIPE.get_or_init(|| io::pipe().ok()).as_ref()
+}
+
+/// Wakes [`wait_any`] (see [`wake_pipe`]).
+#[cfg(unix)]
+fn wake() {
+    use std::io::Write;
+    if let Some((_, writer)) = wake_pipe() {
+        let _ = (&mut &*writer).write(b"w");
+    }
+}
+
+/// Waits up to `timeout_ms` for the output of the captured commands in
+/// `running` (in the order given: the order they started), reading what
+/// each has written. Returns the first command whose output is complete
+/// (its pipe closed; the pipe is closed here too, and [`Started::reap`]
+/// then gives its exit code) and that output; `None` when the time is up
+/// or a console command's end was reported on the run loop's channel
+/// meanwhile. One thread and one `poll` for all commands, as ninja; no
+/// thread per command, whose hand-offs kept the CPUs idle between
+/// commands.
+#[cfg(unix)]
+pub(super) fn wait_any<'a, K: Copy>(
+    running: impl Iterator<Item = (K, &'a mut Started)>,
+    timeout_ms: i32,
+) -> Option<(K, Vec<u8>)> {
+    use std::os::fd::AsRawFd;
+    let mut commands: Vec<(K, &mut Started)> =
+        running.filter(|(_, s)| s.output.is_some()).collect();
+    let mut fds = Vec::with_capacity(commands.len() + 1);
+    let wake = wake_pipe();
+    if let Some((reader, _)) = wake {
+        fds.push(libc::pollfd {
+            fd: reader.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        });
+    }
+    let first_command = fds.len();
+    for (_, started) in &commands {
+        if let Some((reader, _)) = &started.output {
+            fds.push(libc::pollfd {
+                fd: reader.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+    }
+    // SAFETY: `fds` is a valid array of `fds.len()` pollfd structures.
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    if ready <= 0 {
+        return None;
+    }
+    if let Some((reader, _)) = wake
+        && fds[0].revents != 0
+    {
+        let mut sink = [0u8; 64];
+        let _ = (&mut &*reader).read(&mut sink);
+        return None;
+    }
+    let mut buf = [0u8; 64 * 1024];
+    for (i, (key, started)) in commands.iter_mut().enumerate() {
+        if fds[first_command + i].revents == 0 {
+            continue;
+        }
+        let Some((reader, output)) = started.output.as_mut() else {
+            continue;
+        };
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => {}
+            Ok(n) => {
+                output.extend_from_slice(&buf[..n]);
+                continue;
+            }
+        }
+        let (reader, output) = started.output.take().expect("checked above");
         // Closed before the end is reported: the run loop may start the
         // next command at once and counts on this descriptor being free
         // (spec: [build.process.fd-limit]).
         drop(reader);
-        let _ = done.send(Collected {
-            tag,
-            output,
-            code: None,
-        });
-    });
-    Ok(Started { child: Some(child) })
+        return Some((*key, output));
+    }
+    None
 }
 
 /// Work for a collecting thread: read a command's output or wait for it.
@@ -211,12 +325,22 @@ impl Started {
     /// A command a [`super::Runner`] started: the runner reports its end
     /// (with its exit code), and it is waited for like a console command.
     pub(super) fn external() -> Started {
-        Started { child: None }
+        Started {
+            child: None,
+            #[cfg(unix)]
+            output: None,
+        }
     }
 
     /// Waits for a captured command whose output is complete; its exit
     /// code.
     pub(super) fn reap(mut self) -> i32 {
+        // A command stopped before its output was complete: read the rest
+        // (and drop it), so that it cannot block on a full pipe.
+        #[cfg(unix)]
+        if let Some((mut reader, _)) = self.output.take() {
+            let _ = io::copy(&mut reader, &mut io::sink());
+        }
         match self.child.as_mut().map(|c| c.wait()) {
             Some(Ok(status)) => exit_code(status),
             Some(Err(_)) | None => 1,

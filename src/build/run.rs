@@ -43,6 +43,10 @@ pub(super) struct Outcome {
 /// A command started and not yet reported.
 struct Active {
     started: Started,
+    /// The how-manieth command of the round it is (commands that end at
+    /// the same time are reported in the order they started, as ninja).
+    #[cfg_attr(not(unix), allow(dead_code))]
+    seq: usize,
     /// Its jobserver token.
     slot: Option<Slot>,
     start_ms: i32,
@@ -221,6 +225,7 @@ fn run_round(
     let mut dry_done: VecDeque<Outcome> = VecDeque::new();
     let mut active: HashMap<EdgeId, Active> = HashMap::new();
     let mut running = 0usize;
+    let mut started_count = 0usize;
     let mut interrupted_by_command = false;
     let mut exit_code = 0;
     let mut start_mtime = vec![0i64; graph.edges.len()];
@@ -316,6 +321,10 @@ fn run_round(
                         edge,
                         Active {
                             started,
+                            seq: {
+                                started_count += 1;
+                                started_count
+                            },
                             slot,
                             start_ms,
                             old_mtimes,
@@ -341,7 +350,7 @@ fn run_round(
         }
         let outcome = match dry_done.pop_front() {
             Some(o) => o,
-            None => match wait_for_command(config, &rx) {
+            None => match wait_for_command(config, &rx, &mut active) {
                 Some(collected) => {
                     let (edge, _) = collected.tag;
                     let a = active.remove(&edge).expect("a running command");
@@ -620,6 +629,7 @@ fn take_token(config: &Config, graph: &Graph, edge: EdgeId, token: &Cell<Option<
 fn wait_for_command(
     config: &Config,
     rx: &mpsc::Receiver<Collected<(EdgeId, i32)>>,
+    #[cfg_attr(not(unix), allow(unused_variables))] active: &mut HashMap<EdgeId, Active>,
 ) -> Option<Collected<(EdgeId, i32)>> {
     if let Some(runner) = &config.runner {
         if config.interrupt.is_triggered() {
@@ -635,6 +645,32 @@ fn wait_for_command(
     loop {
         if config.interrupt.is_triggered() {
             return None;
+        }
+        // Unix: captured commands' pipes are polled here; console
+        // commands (and, elsewhere, every command) report on `rx`.
+        #[cfg(unix)]
+        {
+            match rx.try_recv() {
+                Ok(collected) => return Some(collected),
+                Err(mpsc::TryRecvError::Empty) => {}
+                Err(mpsc::TryRecvError::Disconnected) => return None,
+            }
+            let mut captured: Vec<(usize, EdgeId, &mut Started)> = active
+                .iter_mut()
+                .map(|(&edge, a)| (a.seq, edge, &mut a.started))
+                .collect();
+            captured.sort_by_key(|&(seq, ..)| seq);
+            if captured.iter().any(|(_, _, s)| !s.is_console()) {
+                let ended = process::wait_any(captured.into_iter().map(|(_, e, s)| (e, s)), 20);
+                if let Some((edge, output)) = ended {
+                    return Some(Collected {
+                        tag: (edge, 0),
+                        output,
+                        code: None,
+                    });
+                }
+                continue;
+            }
         }
         match rx.recv_timeout(std::time::Duration::from_millis(20)) {
             Ok(collected) => return Some(collected),
