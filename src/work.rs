@@ -230,7 +230,8 @@ impl<'g> Scheduler<'g> {
             .copied()
     }
 
-    /// The `c`th reader of `file` (see [`Scheduler::readers_of`]).
+    /// The `c`th reader of `file`, counting the graph's readers first and
+    /// then those that read it as a discovered input.
     pub fn reader(&self, file: FileId, c: usize) -> Option<EdgeId> {
         let listed = &self.graph.files[file].out_edges;
         match listed.get(c) {

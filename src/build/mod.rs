@@ -8,7 +8,7 @@
 //! 2. the plan: the edges the targets need that are not up to date, and
 //!    the count of commands to run (the `%t` of the status line); a
 //!    missing source file is an error here;
-//! 3. the run: the [`Scheduler`] of [`crate::work`] decides what may start;
+//! 3. the run: the [`Scheduler`](crate::work::Scheduler) of [`crate::work`] decides what may start;
 //!    commands run with `/bin/sh -c` on threads, up to `-j` at once; each
 //!    finished command is reported with ninja's status line, its output,
 //!    and `FAILED:` when it fails, then logged in `.ninja_log`. `-l` and a
