@@ -9,7 +9,7 @@
 //!    the count of commands to run (the `%t` of the status line); a
 //!    missing source file is an error here;
 //! 3. the run: the [`Scheduler`](crate::work::Scheduler) of [`crate::work`] decides what may start;
-//!    commands run with `/bin/sh -c` on threads, up to `-j` at once; each
+//!    commands run with `/bin/sh -c`, up to `-j` at once; each
 //!    finished command is reported with ninja's status line, its output,
 //!    and `FAILED:` when it fails, then logged in `.ninja_log`. `-l` and a
 //!    GNU make jobserver ([`jobserver`]) limit starts further; a signal or
