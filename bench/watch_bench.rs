@@ -93,6 +93,9 @@ mod linux {
         );
         drop(set);
         drop(backend);
+        // The kernel drops the watches when the descriptor closes, on the
+        // backend's thread: let that finish before the next measurement.
+        std::thread::sleep(Duration::from_millis(300));
 
         // The set alone: finding each directory, no system call at all.
         let mut set_only = Vec::new();
@@ -117,6 +120,9 @@ mod linux {
             assert_eq!(refresh.failed, []);
             dirs_watched = refresh.dirs;
             drop(backend);
+        // The kernel drops the watches when the descriptor closes, on the
+        // backend's thread: let that finish before the next measurement.
+        std::thread::sleep(Duration::from_millis(300));
             let (tx, _rx) = mpsc::channel();
             let mut backend = NotifyBackend::new(tx).unwrap();
             let start = Clock::start();
@@ -124,6 +130,9 @@ mod linux {
             notify.push(start.elapsed());
             assert_eq!(refresh.failed, []);
             drop(backend);
+        // The kernel drops the watches when the descriptor closes, on the
+        // backend's thread: let that finish before the next measurement.
+        std::thread::sleep(Duration::from_millis(300));
         }
         println!(
             "watch setup, {dirs_watched} directories, inotify directly (the session's backend): {}",
