@@ -120,9 +120,9 @@ mod linux {
             assert_eq!(refresh.failed, []);
             dirs_watched = refresh.dirs;
             drop(backend);
-        // The kernel drops the watches when the descriptor closes, on the
-        // backend's thread: let that finish before the next measurement.
-        std::thread::sleep(Duration::from_millis(300));
+            // The kernel drops the watches when the descriptor closes, on the
+            // backend's thread: let that finish before the next measurement.
+            std::thread::sleep(Duration::from_millis(300));
             let (tx, _rx) = mpsc::channel();
             let mut backend = NotifyBackend::new(tx).unwrap();
             let start = Clock::start();
@@ -130,9 +130,9 @@ mod linux {
             notify.push(start.elapsed());
             assert_eq!(refresh.failed, []);
             drop(backend);
-        // The kernel drops the watches when the descriptor closes, on the
-        // backend's thread: let that finish before the next measurement.
-        std::thread::sleep(Duration::from_millis(300));
+            // The kernel drops the watches when the descriptor closes, on the
+            // backend's thread: let that finish before the next measurement.
+            std::thread::sleep(Duration::from_millis(300));
         }
         println!(
             "watch setup, {dirs_watched} directories, inotify directly (the session's backend): {}",

@@ -419,6 +419,59 @@ mod tests {
         assert!(rx.try_recv().is_err());
     }
 
+    /// One `struct inotify_event` as the kernel writes it, name padded.
+    fn event(wd: i32, mask: u32, name: &str) -> Vec<u8> {
+        let len = if name.is_empty() {
+            0
+        } else {
+            (name.len() + 1).next_multiple_of(16)
+        };
+        let mut bytes = Vec::new();
+        bytes.extend(wd.to_ne_bytes());
+        bytes.extend(mask.to_ne_bytes());
+        bytes.extend(0u32.to_ne_bytes());
+        bytes.extend((len as u32).to_ne_bytes());
+        bytes.extend(name.as_bytes());
+        bytes.resize(HEADER + len, 0);
+        bytes
+    }
+
+    #[test]
+    fn events_are_mapped_as_the_notify_backend_reports_them() {
+        // SAFETY: as in `InotifyBackend::new`.
+        let inotify = unsafe { libc::inotify_init1(libc::IN_CLOEXEC) };
+        let stop = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+        assert!(inotify >= 0 && stop >= 0);
+        let (tx, _rx) = mpsc::channel();
+        let reader = Reader {
+            inotify: Arc::new(unsafe { OwnedFd::from_raw_fd(inotify) }),
+            stop: unsafe { OwnedFd::from_raw_fd(stop) },
+            table: Arc::default(),
+            tx,
+        };
+        let (a, b) = (Path::new("/w/a"), Path::new("/w/b"));
+        {
+            let mut table = lock(&reader.table);
+            for (wd, dir) in [(1, a), (2, b)] {
+                table.by_wd.insert(wd, vec![Arc::from(dir)]);
+                table.by_dir.insert(Arc::from(dir), wd);
+            }
+        }
+        let mut bytes = Vec::new();
+        bytes.extend(event(1, libc::IN_CLOSE_WRITE, "x.c"));
+        bytes.extend(event(-1, libc::IN_Q_OVERFLOW, ""));
+        bytes.extend(event(7, libc::IN_MODIFY, "unknown-descriptor"));
+        bytes.extend(event(2, libc::IN_DELETE_SELF, ""));
+        bytes.extend(event(2, libc::IN_IGNORED, ""));
+        let (mut paths, mut overflow) = (Vec::new(), false);
+        reader.parse(&bytes, &mut paths, &mut overflow);
+        assert!(overflow);
+        assert_eq!(paths, [a.join("x.c"), b.to_path_buf(), b.to_path_buf()]);
+        let table = lock(&reader.table);
+        assert_eq!(table.by_wd.keys().collect::<Vec<_>>(), [&1]);
+        assert_eq!(table.by_dir.len(), 1);
+    }
+
     #[test]
     fn unwatch_removes_the_watch() {
         let root = tempfile::tempdir().unwrap();
