@@ -645,6 +645,16 @@ mod tests {
         f.set_modified(t).unwrap();
     }
 
+    /// The temp dir as the set names it: on macOS the set canonicalises
+    /// directories (the temp dir is under a symbolic link there).
+    fn root_of(tmp: &tempfile::TempDir) -> PathBuf {
+        if cfg!(target_os = "macos") {
+            std::fs::canonicalize(tmp.path()).unwrap()
+        } else {
+            tmp.path().to_path_buf()
+        }
+    }
+
     fn source(path: &Path) -> Source {
         Source {
             path: path.to_str().unwrap().as_bytes().to_vec(),
@@ -668,7 +678,7 @@ mod tests {
     #[test]
     fn baselines_come_from_the_build_and_are_checked_when_watched_late() {
         let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().to_path_buf();
+        let root = root_of(&tmp);
         let (a, b, c) = (
             root.join("src/a.c"),
             root.join("new/b.c"),
@@ -715,7 +725,7 @@ mod tests {
     #[test]
     fn an_input_a_step_reported_is_judged_against_its_outputs() {
         let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().to_path_buf();
+        let root = root_of(&tmp);
         let (c, out) = (root.join("src/a.c"), root.join("out/a.o"));
         let (old, new) = (root.join("inc/old.h"), root.join("inc2/new.h"));
         write_at(&c, 10);
@@ -742,7 +752,7 @@ mod tests {
     #[test]
     fn an_event_for_a_file_with_no_baseline_is_a_change() {
         let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().to_path_buf();
+        let root = root_of(&tmp);
         let a = root.join("a.c");
         write_at(&a, 10);
         let (tx, _rx) = std::sync::mpsc::channel();
