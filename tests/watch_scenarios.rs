@@ -6,15 +6,26 @@
 //! The rules' commands are POSIX shell, so the scenarios run on Unix.
 //!
 //! Unix only: the builds run shell command lines (cat, echo, sed).
-#![cfg(unix)]
+//!
+//! Each scenario runs with the platform's default backend; on Linux, where
+//! that is inotify called directly, `notify_backend::*` runs each again
+//! with the portable `notify` backend (`N2REF_WATCH_BACKEND=notify`), the
+//! one macOS and Windows use.
 #![cfg(unix)]
 
+use std::cell::Cell;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+thread_local! {
+    /// The backend this test's sessions use (`N2REF_WATCH_BACKEND`);
+    /// `None`: the default.
+    static BACKEND: Cell<Option<&'static str>> = const { Cell::new(None) };
+}
 
 /// How long any one expected event may take.
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -54,7 +65,12 @@ impl Session {
             write(&dir.path().join(path), text);
         }
         let events = dir.path().join("events.jsonl");
-        let child = Command::new(env!("CARGO_BIN_EXE_n2ref"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_n2ref"));
+        match BACKEND.get() {
+            Some(backend) => command.env("N2REF_WATCH_BACKEND", backend),
+            None => command.env_remove("N2REF_WATCH_BACKEND"),
+        };
+        let child = command
             .args(["build", "--watch", "--watch-events"])
             .arg(&events)
             .args(args)
@@ -473,5 +489,38 @@ fn a_burst_of_writes_builds_once() {
             .contains("\"build\":3"),
         "{:#?}",
         s.seen
+    );
+}
+
+/// Every scenario again with the `notify` backend (on Linux the default is
+/// inotify called directly; see the module's comment).
+#[cfg(target_os = "linux")]
+mod notify_backend {
+    macro_rules! with_notify {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[test]
+                fn $name() {
+                    super::BACKEND.set(Some("notify"));
+                    super::$name();
+                }
+            )*
+        };
+    }
+
+    with_notify!(
+        edit_a_source,
+        touch_without_change_starts_no_build,
+        atomic_save_by_rename,
+        vim_save_sequence,
+        header_found_through_a_depfile_then_edited,
+        header_in_the_deps_log_is_watched,
+        mkdir_p_of_a_new_nested_source_dir,
+        editing_the_manifest_adds_a_target,
+        deleting_and_recreating_a_watched_dir,
+        a_rule_writing_into_the_source_tree_does_not_loop,
+        a_change_during_a_build_rebuilds_after_it,
+        a_change_during_a_build_restarts_it,
+        a_burst_of_writes_builds_once,
     );
 }

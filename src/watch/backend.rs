@@ -25,6 +25,16 @@ pub enum Batch {
 pub trait Backend: Send {
     /// Starts watching `dir` (an absolute path to an existing directory).
     fn watch(&mut self, dir: &Path) -> Result<(), String>;
+    /// Watches `dir` (an absolute path) if it is a directory: `Ok(false)`
+    /// when it is missing or not a directory. This default stats it first;
+    /// a backend whose `watch` tells a missing directory apart does
+    /// without.
+    fn watch_if_dir(&mut self, dir: &Path) -> Result<bool, String> {
+        if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+            return Ok(false);
+        }
+        self.watch(dir).map(|()| true)
+    }
     /// Stops watching `dir`; a directory that is gone is not an error.
     fn unwatch(&mut self, dir: &Path);
 }

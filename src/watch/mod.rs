@@ -15,21 +15,27 @@
 mod backend;
 mod events;
 mod filter;
+#[cfg(target_os = "linux")]
+mod inotify_backend;
 mod notify_backend;
 mod poll;
+mod record;
 mod set;
 
 pub use backend::{Backend, Batch, FakeBackend, FakeHandle};
 pub use events::EventLog;
 pub use filter::is_editor_temp;
+#[cfg(target_os = "linux")]
+pub use inotify_backend::InotifyBackend;
 pub use notify_backend::NotifyBackend;
 pub use poll::PollBackend;
-pub use set::{Kind, Source, WatchSet, collect_sources};
+pub use record::{RecordingDisk, StatLog};
+pub use set::{Kind, Source, Stats, WatchSet, collect_sources};
 
 use std::collections::HashSet;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use crate::build::{Config, Ended, INTERRUPTED_EXIT, StepLog};
@@ -102,6 +108,11 @@ pub enum Load {
 pub type Loader<'a> =
     dyn FnMut(&mut crate::build::Session, &mut dyn Write, &mut dyn Write) -> io::Result<Load> + 'a;
 
+/// The environment variable that chooses the notification backend on
+/// Linux: `notify` for the portable `notify` crate, anything else (or
+/// unset) for inotify called directly. Elsewhere `notify` is the only one.
+pub const BACKEND_ENV: &str = "N2REF_WATCH_BACKEND";
+
 /// Runs a watch session with the backend the options ask for; returns the
 /// exit status.
 pub fn run(
@@ -114,8 +125,8 @@ pub fn run(
     let (tx, rx) = mpsc::channel();
     let backend: Box<dyn Backend> = match options.poll {
         Some(interval) => Box::new(PollBackend::new(tx, interval)),
-        None => match NotifyBackend::new(tx.clone()) {
-            Ok(b) => Box::new(b),
+        None => match notifications(tx.clone()) {
+            Ok(b) => b,
             Err(reason) => {
                 writeln!(
                     err,
@@ -126,6 +137,17 @@ pub fn run(
         },
     };
     run_with_backend(options, config, backend, rx, load, out, err)
+}
+
+/// The operating system's notifications: on Linux inotify directly, for
+/// the speed of setting up many watches (ARCHITECTURE.md, "watch/"), or
+/// `notify` if [`BACKEND_ENV`] says so; elsewhere `notify`.
+fn notifications(tx: Sender<Batch>) -> Result<Box<dyn Backend>, String> {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os(BACKEND_ENV).is_none_or(|b| b != "notify") {
+        return Ok(Box::new(InotifyBackend::new(tx)?));
+    }
+    Ok(Box::new(NotifyBackend::new(tx)?))
 }
 
 /// [`run`] with a given backend and the receiving end of its channel.
@@ -141,6 +163,8 @@ pub fn run_with_backend(
     let events = EventLog::open(options.events_file.as_deref(), options.debug)?;
     let mut config = config.clone();
     config.steps = StepLog::enabled();
+    let (disk, stats) = RecordingDisk::new(config.disk.clone());
+    config.disk = std::sync::Arc::new(disk);
     let cwd = std::env::current_dir()?;
     let mut session = Session {
         options,
@@ -153,6 +177,7 @@ pub fn run_with_backend(
         sources: Vec::new(),
         pending: Pending::default(),
         settled: None,
+        stats,
     };
     session.run(load, out, err)
 }
@@ -190,6 +215,8 @@ struct Session<'a> {
     pending: Pending,
     /// Changes settled while a build ran, not yet acted on.
     settled: Option<Changes>,
+    /// What the builds stat (through [`RecordingDisk`]).
+    stats: StatLog,
 }
 
 /// Why waiting ended without a change.
@@ -219,14 +246,8 @@ impl Session<'_> {
                 let Load::Failed { manifests } = loaded else {
                     unreachable!()
                 };
-                self.sources = manifests
-                    .into_iter()
-                    .map(|path| Source {
-                        path,
-                        kind: Kind::Manifest,
-                    })
-                    .collect();
-                self.refresh(err)?;
+                self.sources = manifests.into_iter().map(Source::manifest).collect();
+                self.refresh(err, None)?;
                 first = false;
                 if self.wait(err)?.is_err() {
                     return Ok(INTERRUPTED_EXIT);
@@ -234,7 +255,8 @@ impl Session<'_> {
                 continue;
             };
             self.sources = collect_sources(&graph, &targets, &manifests, manifest_node);
-            self.refresh(err)?;
+            // A build follows.
+            self.refresh(err, None)?;
             let mut quiet = !std::mem::take(&mut first);
             loop {
                 let ended = self.build(&mut graph, &targets, quiet, out, err)?;
@@ -244,7 +266,8 @@ impl Session<'_> {
                 quiet = true;
                 // spec: [watch.set]
                 self.sources = collect_sources(&graph, &targets, &manifests, manifest_node);
-                self.refresh(err)?;
+                let stats = self.stats.take();
+                self.refresh(err, Some(&stats))?;
                 match self.wait(err)? {
                     Err(Interrupted) => return Ok(INTERRUPTED_EXIT),
                     Ok(changes) if changes.reload => break,
@@ -257,9 +280,12 @@ impl Session<'_> {
         }
     }
 
-    /// Brings the backend's watches in line with `self.sources`.
-    fn refresh(&mut self, err: &mut dyn Write) -> io::Result<()> {
-        let refresh = self.set.refresh(&self.sources, self.backend.as_mut());
+    /// Brings the backend's watches in line with `self.sources`; `after`:
+    /// what the build that just ended stat'ed (see `WatchSet::refresh`).
+    fn refresh(&mut self, err: &mut dyn Write, after: Option<&Stats>) -> io::Result<()> {
+        let refresh = self
+            .set
+            .refresh(&self.sources, self.backend.as_mut(), after);
         for (dir, reason) in &refresh.failed {
             writeln!(
                 err,
@@ -336,7 +362,7 @@ impl Session<'_> {
             .any(|c| self.set.get(c).is_some_and(|w| w.kind == Kind::MissingDir));
         if pending.rewatch || new_dirs {
             let before = self.pending.changed.len();
-            self.refresh(err)?;
+            self.refresh(err, None)?;
             changed.extend(self.pending.changed.drain(before..));
             if self.pending.changed.is_empty() && self.pending.candidates.is_empty() {
                 self.pending.last = None;
@@ -403,6 +429,8 @@ impl Session<'_> {
         self.builds += 1;
         let build = self.builds;
         self.config.steps.take();
+        self.stats.take();
+        self.set.build_started();
         self.events.build_start(build);
         let config = self.config.clone();
         let mut restarting = false;

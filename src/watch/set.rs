@@ -7,6 +7,11 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+/// The set's tables: paths are hashed several times per source, and
+/// foldhash does that a good deal faster than the standard hasher.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type Set<K> = HashSet<K, foldhash::fast::RandomState>;
+
 use super::backend::Backend;
 use crate::bytes_to_path;
 use crate::deps_log::DepsLog;
@@ -31,6 +36,19 @@ pub enum Kind {
 pub struct Source {
     pub path: Vec<u8>,
     pub kind: Kind,
+    /// For an input that a step reported (in its depfile or the deps
+    /// log): that step's outputs. Empty otherwise.
+    pub outputs: Vec<Vec<u8>>,
+}
+
+impl Source {
+    pub fn manifest(path: Vec<u8>) -> Source {
+        Source {
+            path,
+            kind: Kind::Manifest,
+            outputs: Vec::new(),
+        }
+    }
 }
 
 /// The sources of the subgraph that builds `targets`: declared inputs that
@@ -44,15 +62,18 @@ pub fn collect_sources(
     manifest_node: Option<FileId>,
 ) -> Vec<Source> {
     let deps_log = read_deps_log(graph);
-    let mut out: Vec<Source> = manifests
-        .iter()
-        .map(|m| Source {
-            path: m.clone(),
-            kind: Kind::Manifest,
-        })
-        .collect();
+    let mut out: Vec<Source> = manifests.iter().cloned().map(Source::manifest).collect();
     let mut seen_files = vec![false; graph.files.len()];
     let mut seen_paths: HashSet<Vec<u8>> = HashSet::new();
+    let outputs_of = |edge: crate::graph::EdgeId| -> Vec<Vec<u8>> {
+        let e = &graph.edges[edge];
+        e.outputs
+            .iter()
+            .map(|&o| graph.files[o].path.to_vec())
+            .collect()
+    };
+    // Files of the graph that a step reported, by the first such step.
+    let mut reported: HashMap<FileId, crate::graph::EdgeId> = HashMap::new();
     let mut walk = |roots: &[FileId], kind: Kind, out: &mut Vec<Source>| {
         let mut stack: Vec<FileId> = roots.to_vec();
         while let Some(file) = stack.pop() {
@@ -62,7 +83,12 @@ pub fn collect_sources(
             let Some(edge) = graph.files[file].in_edge else {
                 let path = graph.files[file].path.to_vec();
                 if seen_paths.insert(path.clone()) {
-                    out.push(Source { path, kind });
+                    let outputs = reported.get(&file).map(|&e| outputs_of(e));
+                    out.push(Source {
+                        path,
+                        kind,
+                        outputs: outputs.unwrap_or_default(),
+                    });
                 }
                 continue;
             };
@@ -71,10 +97,17 @@ pub fn collect_sources(
             stack.extend(e.dyndep);
             for path in discovered_inputs(graph, edge, deps_log.as_ref()) {
                 match graph.lookup_file(&path) {
-                    Some(f) => stack.push(f),
+                    Some(f) => {
+                        reported.entry(f).or_insert(edge);
+                        stack.push(f);
+                    }
                     None => {
                         if seen_paths.insert(path.clone()) {
-                            out.push(Source { path, kind });
+                            out.push(Source {
+                                path,
+                                kind,
+                                outputs: outputs_of(edge),
+                            });
                         }
                     }
                 }
@@ -146,8 +179,17 @@ pub struct Watched {
     pub display: Vec<u8>,
     pub kind: Kind,
     /// Modification time in nanoseconds, 0 when missing (for a missing
-    /// directory: 1 once it exists).
-    pub seen: i64,
+    /// directory: 1 once it exists); `None` while not known yet (see
+    /// [`WatchSet::refresh`] on baselines).
+    pub seen: Option<i64>,
+    /// Stat it once the watches are in place: its baseline was taken
+    /// while its directory may not have been watched.
+    check: bool,
+    /// [`Source::outputs`], while `seen` is `None`.
+    outputs: Box<[Vec<u8>]>,
+    /// The set's build count when the file joined the set: events for a
+    /// file are taken only from then on.
+    since: u64,
     generation: u64,
 }
 
@@ -156,7 +198,15 @@ struct Dir {
     /// Watched by the backend now (false after its watch died, e.g. the
     /// directory was removed).
     live: bool,
+    /// The set's build count when the watch was added: a build that
+    /// started later saw only states whose changes this watch reports.
+    since: u64,
 }
+
+/// Each path a build stat'ed, as the graph names it, with the
+/// modification time it saw (nanoseconds, 0 when missing; the last one
+/// when stat'ed more than once).
+pub type Stats = HashMap<Vec<u8>, i64>;
 
 /// What the set looked like after a refresh.
 #[derive(Debug, Default)]
@@ -165,7 +215,8 @@ pub struct Refresh {
     pub dirs: usize,
     pub added: usize,
     pub removed: usize,
-    /// Files in newly watched directories that changed since last seen.
+    /// Watched files that changed since the state the session relies on
+    /// (see [`WatchSet::refresh`]).
     pub changed: Vec<PathBuf>,
     /// Directories the backend refused, with its reason.
     pub failed: Vec<(PathBuf, String)>,
@@ -178,11 +229,13 @@ pub struct Refresh {
 pub struct WatchSet {
     cwd: PathBuf,
     generation: u64,
-    dirs: HashMap<PathBuf, Dir>,
-    files: HashMap<PathBuf, Watched>,
+    /// Builds started (see [`Dir::since`]).
+    builds: u64,
+    dirs: Map<PathBuf, Dir>,
+    files: Map<PathBuf, Watched>,
     /// Where each source directory was found (see [`locate`]), kept across
     /// refreshes while the directory exists and its watch is alive.
-    located: HashMap<PathBuf, Located>,
+    located: Map<PathBuf, Located>,
 }
 
 /// The nearest existing ancestor of a directory, and the missing
@@ -204,9 +257,10 @@ impl WatchSet {
         WatchSet {
             cwd,
             generation: 0,
-            dirs: HashMap::new(),
-            files: HashMap::new(),
-            located: HashMap::new(),
+            builds: 0,
+            dirs: Map::default(),
+            files: Map::default(),
+            located: Map::default(),
         }
     }
 
@@ -218,45 +272,99 @@ impl WatchSet {
         self.files.get(key)
     }
 
+    /// Notes that a build starts now (before its scan stats anything).
+    pub fn build_started(&mut self) {
+        self.builds += 1;
+    }
+
     /// Makes the set watch exactly `sources`: watches directories that are
     /// new (or whose watch died), unwatches those of an older generation.
-    pub fn refresh(&mut self, sources: &[Source], backend: &mut dyn Backend) -> Refresh {
+    ///
+    /// Baselines. A watched file's `seen` state is what a change is judged
+    /// against. It must be the state that the last build (or load) used,
+    /// or a later one: a change after the build looked, and before the
+    /// file's directory was watched, would otherwise never start a build.
+    /// Case by case:
+    ///
+    /// - A source new to the set gets no baseline from this refresh, and
+    ///   costs no stat. This refresh either comes right before a build
+    ///   (`after` is `None`), or after the build that reported the source.
+    ///   An event for a file with no baseline counts as a change.
+    /// - `after` is what the build that just ended stat'ed: each file it
+    ///   stat'ed takes the state the build saw. If the file was in the set
+    ///   and its directory watched since before that build started, that
+    ///   is all: every later change has been or will be reported (events
+    ///   are taken for the files of the set only). Otherwise (the file is
+    ///   new to the set, say an input a dyndep file added; or its
+    ///   directory is watched only now, or its watch was added or died
+    ///   during the build) the file is stat'ed once the watch is in place
+    ///   and counts as changed if it differs, which covers a change between
+    ///   the scan and the watch.
+    /// - A source that a step of that build reported (in its depfile or
+    ///   the deps log) but the build did not stat: the step read it before
+    ///   writing its outputs, so it is stat'ed once its watch is in place
+    ///   and counts as changed if it is missing or newer than one of those
+    ///   outputs, exactly when ninja's rules would find the step dirty. (A
+    ///   change made while the step ran, before it wrote its outputs, goes
+    ///   unnoticed, as it does in ninja.)
+    /// - Any other source the build did not stat (it stopped before, on a
+    ///   missing file or a failed step) keeps no baseline until a build
+    ///   stats it; an event for it counts as a change.
+    /// - A manifest file takes its baseline from a stat once its watch is
+    ///   in place, in the refresh right after the load that read it. (A
+    ///   change between that load and this stat, a few system calls
+    ///   later, goes unnoticed.)
+    /// - A file in a directory watched again (removed and made again)
+    ///   keeps its baseline and is compared once the watch is in place; so
+    ///   is the marker of a missing directory, whose baseline is "missing",
+    ///   as [`locate`] has just seen it.
+    pub fn refresh(
+        &mut self,
+        sources: &[Source],
+        backend: &mut dyn Backend,
+        after: Option<&Stats>,
+    ) -> Refresh {
         self.generation += 1;
         let generation = self.generation;
         // Directories that were missing may exist now.
         self.located.retain(|_, (_, missing)| missing.is_empty());
         let mut located = std::mem::take(&mut self.located);
+        let mut fresh: Set<PathBuf> = Set::default();
         for source in sources {
             let path = self.cwd.join(bytes_to_path(&source.path));
             let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
                 continue;
             };
-            let mut seen = None;
             let (dir, missing) = match located.get(parent) {
                 Some(found) => found.clone(),
-                None => {
-                    // A file that exists says its directory does: one stat
-                    // for both, which is also the file's baseline.
-                    let found = match lexical_if_exists(&path, source.kind, &mut seen) {
-                        Some(dir) => (dir, Vec::new()),
-                        None => locate(parent),
-                    };
-                    located.insert(parent.to_path_buf(), found.clone());
-                    found
-                }
+                None => match self.find(parent, backend, &mut fresh) {
+                    Some(dir) => (dir, Vec::new()),
+                    None => {
+                        let found = locate(parent);
+                        located.insert(parent.to_path_buf(), found.clone());
+                        found
+                    }
+                },
             };
             let mut key = dir.clone();
             key.extend(missing.iter().rev());
             key.push(name);
-            self.note(key, &source.path, source.kind, generation, seen);
+            self.note(key, source, generation);
             if let Some(first_missing) = missing.last() {
                 let marker = dir.join(first_missing);
                 let display = self.display(&marker);
-                self.note(marker, &display, Kind::MissingDir, generation, None);
+                let source = Source {
+                    path: display,
+                    kind: Kind::MissingDir,
+                    outputs: Vec::new(),
+                };
+                self.note(marker, &source, generation);
             }
+            let builds = self.builds;
             let d = self.dirs.entry(dir).or_insert(Dir {
                 generation,
                 live: false,
+                since: builds,
             });
             d.generation = generation;
         }
@@ -276,7 +384,6 @@ impl WatchSet {
             }
             keep
         });
-        let mut fresh = Vec::new();
         for (dir, d) in &mut self.dirs {
             if d.live {
                 continue;
@@ -284,45 +391,116 @@ impl WatchSet {
             match backend.watch(dir) {
                 Ok(()) => {
                     d.live = true;
-                    report.added += 1;
-                    fresh.push(dir.clone());
+                    d.since = self.builds;
+                    fresh.insert(dir.clone());
                 }
                 Err(reason) => report.failed.push((dir.clone(), reason)),
             }
         }
-        let fresh: HashSet<PathBuf> = fresh.into_iter().collect();
-        for (key, w) in &mut self.files {
-            let in_fresh = key.parent().is_some_and(|p| fresh.contains(p));
-            if in_fresh {
-                let now = look(key, w.kind);
-                if now != w.seen {
-                    w.seen = now;
-                    report.changed.push(key.clone());
+        report.added = fresh.len();
+        // The watches are in place: baselines (see above).
+        if let Some(stats) = after {
+            for (key, w) in &mut self.files {
+                if w.kind == Kind::MissingDir {
+                    continue;
+                }
+                if let Some(&state) = stats.get(&w.display) {
+                    w.seen = Some(state);
+                    w.outputs = Box::default();
+                    let dir = key.parent().and_then(|p| self.dirs.get(p));
+                    let watched = dir.is_some_and(|d| d.live && d.since < self.builds);
+                    w.check |= !(watched && w.since < self.builds);
                 }
             }
+        }
+        for (key, w) in &mut self.files {
+            let in_fresh = || key.parent().is_some_and(|p| fresh.contains(p));
+            match w.seen {
+                Some(old) if w.check || in_fresh() => {
+                    let now = look(key, w.kind);
+                    if now != old {
+                        w.seen = Some(now);
+                        report.changed.push(key.clone());
+                    }
+                }
+                None if w.kind == Kind::Manifest => w.seen = Some(look(key, w.kind)),
+                None if after.is_some() && !w.outputs.is_empty() => {
+                    let now = look(key, w.kind);
+                    let outputs = std::mem::take(&mut w.outputs);
+                    // Paths relative to the current directory, as the build's.
+                    let newer = |o: &Vec<u8>| {
+                        let out = crate::build::stat(o);
+                        out == 0 || now > out
+                    };
+                    if now == 0 || outputs.iter().any(newer) {
+                        report.changed.push(key.clone());
+                    }
+                    w.seen = Some(now);
+                }
+                _ => {}
+            }
+            w.check = false;
         }
         report.changed.sort();
         report.dirs = self.dirs.len();
         report
     }
 
-    /// Adds or renews a watched file; `seen` is its state if already known.
-    fn note(
+    /// The directory `parent` of a source, if it is watched or can be
+    /// watched now, elsewhere than on macOS (with a backend that tells a
+    /// missing directory apart, that one call is all it costs); `None`:
+    /// [`locate`] it (and cache that, as it costs stats).
+    fn find(
         &mut self,
-        key: PathBuf,
-        display: &[u8],
-        kind: Kind,
-        generation: u64,
-        seen: Option<i64>,
-    ) {
-        let w = self.files.entry(key).or_insert_with_key(|key| Watched {
-            display: display.to_vec(),
+        parent: &Path,
+        backend: &mut dyn Backend,
+        fresh: &mut Set<PathBuf>,
+    ) -> Option<PathBuf> {
+        #[cfg(not(target_os = "macos"))]
+        if let Some(dir) = lexical(parent) {
+            if self.dirs.get(&dir).is_some_and(|d| d.live) {
+                return Some(dir);
+            }
+            // On an error, `locate` decides; the watch is tried again
+            // with the other new directories, and the error reported then.
+            if let Ok(true) = backend.watch_if_dir(&dir) {
+                self.dirs.insert(
+                    dir.clone(),
+                    Dir {
+                        generation: self.generation,
+                        live: true,
+                        since: self.builds,
+                    },
+                );
+                fresh.insert(dir.clone());
+                return Some(dir);
+            }
+        }
+        #[cfg(target_os = "macos")]
+        let _ = (parent, backend, fresh);
+        None
+    }
+
+    /// Adds or renews a watched file. A new missing directory's marker
+    /// starts as "missing"; any other new file with no baseline.
+    fn note(&mut self, key: PathBuf, source: &Source, generation: u64) {
+        let kind = source.kind;
+        let w = self.files.entry(key).or_insert_with(|| Watched {
+            display: source.path.clone(),
             kind,
-            seen: seen.unwrap_or_else(|| look(key, kind)),
+            seen: (kind == Kind::MissingDir).then_some(0),
+            check: false,
+            outputs: Box::default(),
+            since: self.builds,
             generation,
         });
         w.generation = generation;
-        w.display = display.to_vec();
+        if w.display != source.path {
+            w.display = source.path.clone();
+        }
+        if w.seen.is_none() && *w.outputs != *source.outputs {
+            w.outputs = source.outputs.clone().into_boxed_slice();
+        }
         // A file both a manifest and a source reloads the graph.
         if w.kind != kind && kind == Kind::Manifest || w.kind == Kind::MissingDir {
             w.kind = kind;
@@ -366,7 +544,8 @@ impl WatchSet {
     }
 
     /// Stats `candidates` and returns those that differ from when they were
-    /// last seen (spec: [watch.debounce]), remembering their new state.
+    /// last seen (spec: [watch.debounce]), remembering their new state. A
+    /// file with no baseline yet counts as changed: it had an event.
     pub fn changed(&mut self, candidates: &HashSet<PathBuf>) -> Vec<PathBuf> {
         let mut changed = Vec::new();
         for key in candidates {
@@ -374,8 +553,8 @@ impl WatchSet {
                 continue;
             };
             let now = look(key, w.kind);
-            if now != w.seen {
-                w.seen = now;
+            if w.seen != Some(now) {
+                w.seen = Some(now);
                 changed.push(key.clone());
             }
         }
@@ -404,24 +583,6 @@ fn locate(dir: &Path) -> Located {
             _ => return (at.to_path_buf(), missing),
         }
     }
-}
-
-/// When the file `path` exists: its directory, resolved lexically, and its
-/// state in `seen`. Always `None` on macOS, where directories are
-/// canonicalised instead.
-#[cfg(not(target_os = "macos"))]
-fn lexical_if_exists(path: &Path, kind: Kind, seen: &mut Option<i64>) -> Option<PathBuf> {
-    let state = look(path, kind);
-    *seen = Some(state);
-    if state == 0 {
-        return None;
-    }
-    lexical(path.parent()?)
-}
-
-#[cfg(target_os = "macos")]
-fn lexical_if_exists(_: &Path, _: Kind, _: &mut Option<i64>) -> Option<PathBuf> {
-    None
 }
 
 #[cfg(target_os = "macos")]
@@ -467,4 +628,140 @@ fn look(path: &Path, kind: Kind) -> i64 {
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(1, |d| (d.as_nanos() as i64).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::FakeBackend;
+    use std::time::{Duration, SystemTime};
+
+    /// Writes `path` with the modification time `secs` after 2020-01-01.
+    fn write_at(path: &Path, secs: u64) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "x").unwrap();
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_577_836_800 + secs);
+        let f = std::fs::File::options().write(true).open(path).unwrap();
+        f.set_modified(t).unwrap();
+    }
+
+    /// The temp dir as the set names it: on macOS the set canonicalises
+    /// directories (the temp dir is under a symbolic link there).
+    fn root_of(tmp: &tempfile::TempDir) -> PathBuf {
+        if cfg!(target_os = "macos") {
+            std::fs::canonicalize(tmp.path()).unwrap()
+        } else {
+            tmp.path().to_path_buf()
+        }
+    }
+
+    fn source(path: &Path) -> Source {
+        Source {
+            path: path.to_str().unwrap().as_bytes().to_vec(),
+            kind: Kind::Source,
+            outputs: Vec::new(),
+        }
+    }
+
+    fn stats(files: &[&Path]) -> Stats {
+        files
+            .iter()
+            .map(|f| {
+                (
+                    f.to_str().unwrap().as_bytes().to_vec(),
+                    look(f, Kind::Source),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn baselines_come_from_the_build_and_are_checked_when_watched_late() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = root_of(&tmp);
+        let (a, b, c) = (
+            root.join("src/a.c"),
+            root.join("new/b.c"),
+            root.join("src/c.c"),
+        );
+        write_at(&a, 10);
+        write_at(&b, 10);
+        write_at(&c, 10);
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let (mut backend, handle) = FakeBackend::new(tx);
+        let mut set = WatchSet::new(root.clone());
+
+        // Before the first build: watched, no baseline yet.
+        let r = set.refresh(&[source(&a)], &mut backend, None);
+        assert_eq!((r.added, r.changed.len()), (1, 0));
+        assert_eq!(handle.watched(), [root.join("src")]);
+        assert_eq!(set.get(&a).unwrap().seen, None);
+
+        // The build stats a.c; a change after that is the backend's to
+        // report (the directory was watched all along), not the refresh's.
+        set.build_started();
+        let seen_by_build = stats(&[&a, &b, &c]);
+        write_at(&a, 20);
+        // b.c and c.c are new to the set (say, inputs a dyndep file added)
+        // and changed after the build stat'ed them, before they were
+        // watched: b.c's directory is new, c.c's was watched, but events
+        // for c.c were not taken.
+        write_at(&b, 30);
+        write_at(&c, 40);
+        let sources = [source(&a), source(&b), source(&c)];
+        let r = set.refresh(&sources, &mut backend, Some(&seen_by_build));
+        assert_eq!(r.changed, [b.clone(), c.clone()]);
+        assert_eq!(
+            set.get(&a).unwrap().seen,
+            Some(look(&a, Kind::Source) - 10_000_000_000)
+        );
+        assert_eq!(set.get(&b).unwrap().seen, Some(look(&b, Kind::Source)));
+
+        // An event for a.c: changed against the build's view.
+        let changed = set.changed(&[a.clone()].into_iter().collect());
+        assert_eq!(changed, [a]);
+    }
+
+    #[test]
+    fn an_input_a_step_reported_is_judged_against_its_outputs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = root_of(&tmp);
+        let (c, out) = (root.join("src/a.c"), root.join("out/a.o"));
+        let (old, new) = (root.join("inc/old.h"), root.join("inc2/new.h"));
+        write_at(&c, 10);
+        write_at(&old, 10);
+        write_at(&out, 20);
+        write_at(&new, 30);
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let (mut backend, _handle) = FakeBackend::new(tx);
+        let mut set = WatchSet::new(root.clone());
+        set.refresh(&[source(&c)], &mut backend, None);
+        set.build_started();
+        let seen_by_build = stats(&[&c]);
+        let reported = |h: &Path| Source {
+            outputs: vec![out.to_str().unwrap().as_bytes().to_vec()],
+            ..source(h)
+        };
+        let sources = [source(&c), reported(&old), reported(&new)];
+        let r = set.refresh(&sources, &mut backend, Some(&seen_by_build));
+        // new.h is newer than the output: ninja would run the step again.
+        assert_eq!(r.changed, [new]);
+        assert!(set.get(&old).unwrap().seen.is_some());
+    }
+
+    #[test]
+    fn an_event_for_a_file_with_no_baseline_is_a_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = root_of(&tmp);
+        let a = root.join("a.c");
+        write_at(&a, 10);
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let (mut backend, _handle) = FakeBackend::new(tx);
+        let mut set = WatchSet::new(root.clone());
+        set.refresh(&[source(&a)], &mut backend, None);
+        let candidates = [a.clone()].into_iter().collect();
+        assert_eq!(set.changed(&candidates), std::slice::from_ref(&a));
+        // Now it has one.
+        assert_eq!(set.changed(&candidates), Vec::<PathBuf>::new());
+    }
 }

@@ -92,7 +92,10 @@ fn overflow_checks_every_watched_file_and_watches_on() {
     handle.inject(Batch::Overflow);
     let text = wait_for(&events, r#""build":2,"result":"succeeded""#);
     assert!(text.contains(r#"{"event":"overflow","reason":"event queue overflowed"}"#));
-    assert!(text.contains(&format!(r#"{{"event":"changes","paths":["{d}/src/a.c"]}}"#)));
+    assert!(
+        text.contains(&format!(r#"{{"event":"changes","paths":["{d}/src/a.c"]}}"#)),
+        "{text}"
+    );
     assert!(text.contains(&format!(r#""steps":["{d}/out/a.o"]"#)));
 
     // An overflow when nothing changed starts no build.
