@@ -45,9 +45,8 @@ impl RecordingDisk {
     }
 }
 
-impl Disk for RecordingDisk {
-    fn stat(&self, path: &[u8]) -> i64 {
-        let mtime = self.inner.stat(path);
+impl RecordingDisk {
+    fn note(&self, path: &[u8], mtime: i64) {
         let mut stats = self.log.0.lock().unwrap_or_else(|e| e.into_inner());
         match stats.get_mut(path) {
             Some(m) => *m = mtime,
@@ -55,7 +54,20 @@ impl Disk for RecordingDisk {
                 stats.insert(path.to_vec(), mtime);
             }
         }
+    }
+}
+
+impl Disk for RecordingDisk {
+    fn stat(&self, path: &[u8]) -> i64 {
+        let mtime = self.inner.stat(path);
+        self.note(path, mtime);
         mtime
+    }
+    fn stat_checked(&self, path: &[u8]) -> io::Result<i64> {
+        // A failed stat stops the build; nothing to remember.
+        let mtime = self.inner.stat_checked(path)?;
+        self.note(path, mtime);
+        Ok(mtime)
     }
     fn read(&self, path: &[u8]) -> io::Result<Vec<u8>> {
         self.inner.read(path)
