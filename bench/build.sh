@@ -13,8 +13,15 @@
 #   TARGETS [2000] SEED [1]   tree for the null build (gen_manifest.py)
 #   FULL_TARGETS [150]   tree for the full build (each run spawns one process
 #                        per command: 2000 targets is 93,140 commands)
-#   RUNS [5] FULL_RUNS [3]   hyperfine runs for the null / full builds
+#   RUNS [10] FULL_RUNS [10]   runs of each tool (in alternation) for the
+#                        null / full builds
 #   JOBS [default]       -j for the full build (default: ninja's default)
+#   FULL_TMPFS [/dev/shm]   the full build runs on a copy of its tree here
+#                        (empty: in bench/out). Creating thousands of files
+#                        right after deleting them makes a disk file system
+#                        search for free inodes, which costs both tools
+#                        seconds at random; in memory the time left is
+#                        spawning commands and scheduling them
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,13 +38,13 @@ NINJA=${NINJA:-ninja}
 TARGETS=${TARGETS:-2000}
 FULL_TARGETS=${FULL_TARGETS:-150}
 SEED=${SEED:-1}
-RUNS=${RUNS:-5}
-FULL_RUNS=${FULL_RUNS:-3}
+RUNS=${RUNS:-10}
+FULL_RUNS=${FULL_RUNS:-10}
+FULL_TMPFS=${FULL_TMPFS-/dev/shm}
 JOBS=${JOBS:-}
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit "${2:-1}"; }
 
-command -v hyperfine >/dev/null || die "hyperfine is required (apt-get install hyperfine)"
 [ -x /usr/bin/time ] || die "GNU time is required (apt-get install time)"
 NINJA=$(command -v "$NINJA") || die "ninja not found (set NINJA=/path/to/ninja)"
 is_elf() { [ "$(head -c4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
@@ -71,6 +78,14 @@ J=${JOBS:+-j $JOBS}
 
 # --- full build ------------------------------------------------------------
 FULL=$(tree touch-full "$FULL_TARGETS")
+FULL_WHERE="bench/out"
+if [ -n "$FULL_TMPFS" ] && [ -d "$FULL_TMPFS" ] && [ -w "$FULL_TMPFS" ]; then
+  copy="$FULL_TMPFS/n2ref-bench-touch-full"
+  say "copying the full-build tree to $copy"
+  rm -rf "$copy"; cp -a "$HERE/out/touch-full" "$copy"
+  FULL="$copy/out/Release"
+  FULL_WHERE="$(df --output=fstype "$FULL_TMPFS" | tail -1) at $FULL_TMPFS"
+fi
 NCMDS=$("$NINJA" -C "$FULL" -t commands all | wc -l)
 say "full build: $NCMDS commands in $FULL"
 # Both must build the same files; check once before timing.
@@ -79,9 +94,12 @@ clean_tree "$FULL"; "$NINJA" -C "$FULL" $J >/dev/null
 clean_tree "$FULL"; "$N2REF" build -C "$FULL" $J >/dev/null
 "$NINJA" -C "$FULL" -n | grep -q 'no work to do' ||
   die "after n2ref's build, ninja -n still has work: n2ref built something else" 4
-hyperfine --runs "$FULL_RUNS" --export-json "$HERE/out/full.json" \
-  --prepare "'$NINJA' -C '$FULL' -t clean >/dev/null; rm -f '$FULL/.ninja_log' '$FULL/.ninja_deps'" \
-  -n ninja "'$NINJA' -C '$FULL' $J" -n n2ref "'$N2REF' build -C '$FULL' $J" >&2
+# In alternation, not hyperfine: its runs of one tool all come first, and
+# the tree drifts from run to run (see bench/alternate.py).
+python3 "$HERE/alternate.py" "$FULL_RUNS" \
+  "'$NINJA' -C '$FULL' -t clean >/dev/null; rm -f '$FULL/.ninja_log' '$FULL/.ninja_deps'" \
+  "$HERE/out/full.json" \
+  "ninja='$NINJA' -C '$FULL' $J" "n2ref='$N2REF' build -C '$FULL' $J" >&2
 clean_tree "$FULL"; FULL_RSS_NINJA=$(rss "$NINJA" -C "$FULL" $J)
 clean_tree "$FULL"; FULL_RSS_N2REF=$(rss "$N2REF" build -C "$FULL" $J)
 
@@ -95,8 +113,9 @@ if ! "$NINJA" -C "$NULL" -n | grep -q 'no work to do'; then
 fi
 "$N2REF" build -C "$NULL" | grep -q 'no work to do' ||
   die "n2ref does not find ninja's build of $NULL up to date" 4
-hyperfine --warmup 1 --runs "$RUNS" --export-json "$HERE/out/null.json" \
-  -n ninja "'$NINJA' -C '$NULL'" -n n2ref "'$N2REF' build -C '$NULL'" >&2
+"$N2REF" build -C "$NULL" >/dev/null  # warm the page cache
+python3 "$HERE/alternate.py" "$RUNS" true "$HERE/out/null.json" \
+  "ninja='$NINJA' -C '$NULL'" "n2ref='$N2REF' build -C '$NULL'" >&2
 NULL_RSS_NINJA=$(rss "$NINJA" -C "$NULL")
 NULL_RSS_N2REF=$(rss "$N2REF" build -C "$NULL")
 
@@ -126,7 +145,8 @@ section="## $(date -u '+%Y-%m-%d %H:%M') UTC — executor
 - machine: $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)
 - versions: $("$NINJA" --version | sed 's/^/ninja /'); $("$N2REF" --version | head -1) (git $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet || echo +dirty))
 - trees: \`gen_manifest.py --touch-commands --sources --seed $SEED\`, \`--targets $FULL_TARGETS\` for the full build, \`--targets $TARGETS\` for the null build; full builds with $jobs_text jobs, from a tree cleaned by \`ninja -t clean\` with no logs
-- hyperfine: $FULL_RUNS runs (full), 1 warmup + $RUNS runs (null); RSS: one run under \`/usr/bin/time -f %M\`
+- full-build tree on: $FULL_WHERE; null-build tree in bench/out
+- runs: $FULL_RUNS (full) and $RUNS (null) of each tool, in alternation (bench/alternate.py), medians; RSS: one run under \`/usr/bin/time -f %M\`
 
 $table"
 printf '%s\n' "$section"

@@ -281,22 +281,13 @@ fn run_round(
                 continue;
             }
             for &o in &e.outputs {
-                if let Some(parent) = bytes_to_path(&graph.files[o].path).parent()
-                    && !parent.as_os_str().is_empty()
-                {
-                    let _ = config.disk.create_dir_all(path_bytes(parent));
-                }
+                make_dirs(config, &graph.files[o].path);
             }
             let rspfile = must(edge_binding_escaped(graph, edge, "rspfile", Escape::None));
             if !rspfile.is_empty() {
                 let content = must(edge_binding(graph, edge, "rspfile_content"));
-                let path = bytes_to_path(&rspfile);
-                if let Some(parent) = path.parent()
-                    && !parent.as_os_str().is_empty()
-                {
-                    let _ = config.disk.create_dir_all(path_bytes(parent));
-                }
-                let _ = config.disk.write(path_bytes(&path), &content);
+                make_dirs(config, &rspfile);
+                let _ = config.disk.write(&rspfile, &content);
             }
             // The file system's idea of "now" (ninja touches a lock file).
             let _ = config.disk.write(path_bytes(&logs.lock_path), b"");
@@ -621,6 +612,18 @@ fn take_token(config: &Config, graph: &Graph, edge: EdgeId, token: &Cell<Option<
         token.set(Some(slot));
     }
     true
+}
+
+/// Makes the directory `path` is in, unless it exists: stat it first, as
+/// ninja does (a `mkdir` of an existing directory takes the lock of its
+/// parent, which the commands creating files there contend for).
+fn make_dirs(config: &Config, path: &[u8]) {
+    if let Some(parent) = bytes_to_path(path).parent()
+        && !parent.as_os_str().is_empty()
+        && config.disk.stat(path_bytes(parent)) == 0
+    {
+        let _ = config.disk.create_dir_all(path_bytes(parent));
+    }
 }
 
 /// Waits for the next command to end; `None` once the build is
