@@ -143,7 +143,20 @@ pub(super) fn spawn<T: Send + 'static>(
 #[cfg(unix)]
 fn wake_pipe() -> Option<&'static (io::PipeReader, io::PipeWriter)> {
     static PIPE: OnceLock<Option<(io::PipeReader, io::PipeWriter)>> = OnceLock::new();
-    PIPE.get_or_init(|| io::pipe().ok()).as_ref()
+    PIPE.get_or_init(|| {
+        use std::os::fd::AsRawFd;
+        let (reader, writer) = io::pipe().ok()?;
+        // A full pipe (no poll drained it: only console commands ran)
+        // must not block a console command's thread: the wake-up it would
+        // add is pending anyway.
+        // SAFETY: plain system calls on a descriptor we own.
+        unsafe {
+            let flags = libc::fcntl(writer.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(writer.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+        }
+        Some((reader, writer))
+    })
+    .as_ref()
 }
 
 /// Wakes [`wait_any`] (see [`wake_pipe`]).
