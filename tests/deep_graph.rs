@@ -67,6 +67,25 @@ fn tools_walk_long_chains_without_recursion() {
     }
 }
 
+/// Builds `target` of `graph` with `config`; its stdout, after checking
+/// that the build succeeded.
+fn build_succeeds(
+    graph: &mut n2ref::graph::Graph,
+    target: n2ref::graph::FileId,
+    config: &n2ref::build::Config,
+) -> Vec<u8> {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut session = n2ref::build::Session::default();
+    let ended = n2ref::build::run(graph, &[target], config, &mut session, &mut out, &mut err)
+        .expect("writes to memory");
+    assert!(
+        matches!(ended, n2ref::build::Ended::Succeeded { .. }),
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    out
+}
+
 /// The build's dependency scan and plan walk a 100,000-edge chain on a
 /// test thread's small stack: both keep their own stacks.
 #[test]
@@ -89,22 +108,7 @@ fn dry_run_scans_a_long_chain_without_recursion() {
         dry_run: true,
         ..Default::default()
     };
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut session = n2ref::build::Session::default();
-    let ended = n2ref::build::run(
-        &mut loaded.graph,
-        &[target],
-        &config,
-        &mut session,
-        &mut out,
-        &mut err,
-    )
-    .expect("writes to memory");
-    assert!(
-        matches!(ended, n2ref::build::Ended::Succeeded { .. }),
-        "{}",
-        String::from_utf8_lossy(&err)
-    );
+    let out = build_succeeds(&mut loaded.graph, target, &config);
     let lines: Vec<&[u8]> = out.split(|&b| b == b'\n').collect();
     assert_eq!(lines.len(), EDGES + 1);
     assert_eq!(lines[0], format!("[1/{EDGES}] c {d}/f0").as_bytes());
@@ -168,29 +172,11 @@ fn restat_cleans_a_long_chain_without_recursion() {
         steps: steps.clone(),
         ..Default::default()
     };
-    let (ended, err) = std::thread::Builder::new()
+    std::thread::Builder::new()
         .stack_size(256 * 1024)
-        .spawn(move || {
-            let (mut out, mut err) = (Vec::new(), Vec::new());
-            let mut session = n2ref::build::Session::default();
-            let ended = n2ref::build::run(
-                &mut loaded.graph,
-                &[target],
-                &config,
-                &mut session,
-                &mut out,
-                &mut err,
-            )
-            .expect("writes to memory");
-            (ended, err)
-        })
+        .spawn(move || build_succeeds(&mut loaded.graph, target, &config))
         .unwrap()
         .join()
         .expect("no stack overflow");
-    assert!(
-        matches!(ended, n2ref::build::Ended::Succeeded { .. }),
-        "{}",
-        String::from_utf8_lossy(&err)
-    );
     assert_eq!(steps.take(), vec![(first_edge, true)]);
 }

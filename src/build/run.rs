@@ -461,34 +461,23 @@ fn run_round(
             let inputs: Vec<&[u8]> = deps_inputs.iter().map(|v| v.as_slice()).collect();
             for &o in &e.outputs {
                 let mtime = config.disk.stat(&graph.files[o].path);
-                match scan.deps_log.record(&graph.files[o].path, mtime, &inputs) {
-                    Ok(bytes) => {
-                        if !bytes.is_empty()
-                            && let Err(error) =
-                                config.disk.append_log(&mut logs.deps_log_file, &bytes)
-                        {
-                            return log_write_failed(
-                                graph,
-                                config,
-                                active,
-                                &rx,
-                                &mut status,
-                                "deps",
-                                &error,
-                            );
-                        }
-                    }
-                    Err(error) => {
-                        return log_write_failed(
-                            graph,
-                            config,
-                            active,
-                            &rx,
-                            &mut status,
-                            "deps",
-                            &error,
-                        );
-                    }
+                let written = scan
+                    .deps_log
+                    .record(&graph.files[o].path, mtime, &inputs)
+                    .and_then(|bytes| match bytes.is_empty() {
+                        true => Ok(()),
+                        false => config.disk.append_log(&mut logs.deps_log_file, &bytes),
+                    });
+                if let Err(error) = written {
+                    return log_write_failed(
+                        graph,
+                        config,
+                        active,
+                        &rx,
+                        &mut status,
+                        "deps",
+                        &error,
+                    );
                 }
             }
         }
