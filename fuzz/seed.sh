@@ -13,6 +13,10 @@
 #   the logs a build writes in a copy of each build/, logs/ and depfile/
 #   conformance case, built once with n2ref and once with real ninja (when
 #   `ninja` is on PATH).
+# * status_format: ninja's default NINJA_STATUS and every one the conformance
+#   cases and tests set, each behind a few counter prefixes (7 bytes: see
+#   fuzz_targets/status_format.rs): everyday counts, all zero, an ETA of over
+#   an hour, and extremes (i64::MIN/MAX, NaN, infinities).
 #
 # Each file is named by the hash of its contents, so reruns add nothing new.
 set -eu
@@ -20,7 +24,8 @@ fuzz=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$fuzz")
 n2ref=${N2REF:-$root/target/debug/n2ref}
 corpus=$fuzz/corpus
-mkdir -p "$corpus/parse_and_evaluate" "$corpus/depfile" "$corpus/build_log" "$corpus/deps_log"
+mkdir -p "$corpus/parse_and_evaluate" "$corpus/depfile" "$corpus/build_log" "$corpus/deps_log" \
+    "$corpus/status_format"
 
 # add TARGET FILE: copy FILE into TARGET's corpus under its content hash.
 add() {
@@ -77,7 +82,24 @@ else
     echo "seed.sh: ninja not on PATH; skipping ninja-written logs" >&2
 fi
 
-for t in parse_and_evaluate depfile build_log deps_log; do
+tmp=$(mktemp)
+{
+    printf '[%%f/%%t] \n\n'
+    grep -rhoE "NINJA_STATUS='[^']*'" "$root/conformance/cases" |
+        sed -E "s/^NINJA_STATUS='(.*)'\$/\\1/"
+    grep -hoE 'let status = "[^"]*"' "$root"/tests/*.rs | sed -E 's/^let status = "(.*)"$/\\1/'
+} | sort -u | while IFS= read -r format; do
+    for counters in '\003\002\012\001\100\000\000' '\000\000\000\000\000\000\000' \
+        '\005\007\003\002\346\024\002' '\341\342\000\340\342\311\312' \
+        '\342\341\341\342\341\313\314'; do
+        # shellcheck disable=SC2059
+        printf "$counters%s" "$format" > "$tmp"
+        add status_format "$tmp"
+    done
+done
+rm -f "$tmp"
+
+for t in parse_and_evaluate depfile build_log deps_log status_format; do
     printf '%s: %s files, %s bytes\n' "$t" "$(ls "$corpus/$t" | wc -l)" \
         "$(cat "$corpus/$t"/* 2>/dev/null | wc -c)"
 done

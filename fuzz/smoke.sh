@@ -12,7 +12,7 @@
 set -eu
 cd "$(dirname "$0")"
 seconds=${1:-60}
-targets="parse_and_evaluate depfile build_log deps_log"
+targets="parse_and_evaluate depfile build_log deps_log status_format"
 if [ ! -d corpus ]; then
     (cd .. && cargo build --quiet)
     ./seed.sh
