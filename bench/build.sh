@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compare the executor of n2ref with real ninja on a generated, Chromium-
 # shaped tree whose commands only touch their outputs: full build (wall time
-# is scheduling overhead: stat, logs, process spawning, status lines), null
+# is scheduling overhead: stat, logs, process spawning, status lines; the
+# tool's own CPU time, without its commands', is reported too), null
 # build (everything up to date), and peak memory of both. See bench/README.md.
 #
 # usage: bench/build.sh [--write]
@@ -137,6 +138,19 @@ print("| measurement | ninja median | n2ref median | time n2ref/ninja | ninja ma
 print("|---|---|---|---|---|---|---|")
 print(row(f"full build, {int(ncmds):,} `touch` commands", full, frn, frt))
 print(row(f"null build, {int(nnull):,} commands up to date", null, nrn, nrt))
+def own_row(name, results):
+    r = {x["command"]: x for x in results}
+    n, t = r["ninja"], r["n2ref"]
+    if not (n.get("self_cpu") and t.get("self_cpu")):
+        return
+    # Rounds pair one run of each tool: the median of the pairs' ratios
+    # is less sensitive to the machine's drift than the ratio of medians.
+    pairs = sorted(b / a for a, b in zip(n["self_cpu"], t["self_cpu"]) if a > 0)
+    paired = pairs[len(pairs) // 2] if pairs else float("nan")
+    print(f"| {name} | {n['self_cpu_median']:.2f} s | {t['self_cpu_median']:.2f} s | "
+          f"{t['self_cpu_median'] / n['self_cpu_median']:.2f} (paired {paired:.2f}) | | | |")
+own_row("full build, the tool's own CPU time (scheduling overhead, commands excluded)", full)
+own_row("null build, the tool's own CPU time", null)
 PY
 table=$(cat "$HERE/out/table.md")
 jobs_text=${JOBS:-the default number of}
