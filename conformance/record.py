@@ -27,6 +27,15 @@ def normalise(data: bytes, tmp: str) -> bytes:
     return PROGRAM_PREFIX.sub(b"ninja: ", data)
 
 
+def shared_lib_dir(case_dir: str) -> str:
+    """conformance/lib, found as the sibling of the `cases` directory above
+    case_dir (as the runner sets it: `<cases dir>/../lib`)."""
+    d = os.path.abspath(case_dir)
+    while os.path.basename(d) != "cases" and os.path.dirname(d) != d:
+        d = os.path.dirname(d)
+    return os.path.join(os.path.dirname(d), "lib")
+
+
 def record(case_dir: str, ninja: str) -> int:
     with open(os.path.join(case_dir, "case.toml"), "rb") as f:
         meta = tomllib.load(f)
@@ -34,7 +43,8 @@ def record(case_dir: str, ninja: str) -> int:
         files = os.path.join(case_dir, "files")
         if os.path.isdir(files):
             shutil.copytree(files, tmp, dirs_exist_ok=True, symlinks=True)
-        env = dict(os.environ, NINJA=ninja, LC_ALL="C", TERM="dumb")
+        env = dict(os.environ, NINJA=ninja, LC_ALL="C", TERM="dumb",
+                   CONFORMANCE_LIB=shared_lib_dir(case_dir))
         # As the runner: no status format, color or jobserver from outside.
         for var in ("NINJA_STATUS", "CLICOLOR_FORCE", "MAKEFLAGS", "MFLAGS"):
             env.pop(var, None)

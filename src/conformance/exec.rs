@@ -63,12 +63,15 @@ enum Event {
     Exit(io::Result<std::process::ExitStatus>),
 }
 
-/// Runs `sh -c command` in `cwd` with `NINJA=ninja`, killing it (and its
-/// children) if it has not finished, output streams included, by `timeout`.
+/// Runs `sh -c command` in `cwd` with `NINJA=ninja` (and
+/// `CONFORMANCE_LIB=lib`, the suite's shared scripts, when given), killing
+/// it (and its children) if it has not finished, output streams included,
+/// by `timeout`.
 pub fn run_shell(
     command: &str,
     cwd: &Path,
     ninja: &str,
+    lib: Option<&Path>,
     timeout: Duration,
 ) -> io::Result<Execution> {
     let start = Instant::now();
@@ -82,6 +85,9 @@ pub fn run_shell(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if let Some(lib) = lib {
+        cmd.env("CONFORMANCE_LIB", lib);
+    }
     own_process_group(&mut cmd);
     for var in REMOVED_ENV {
         cmd.env_remove(var);
@@ -235,6 +241,7 @@ mod tests {
             command,
             dir.path(),
             "fake ninja",
+            None,
             Duration::from_secs_f64(timeout),
         )
         .unwrap()
@@ -256,6 +263,18 @@ mod tests {
         );
         assert_eq!(e.stdout, b"C|dumb|unset");
         assert_eq!(e.stderr, b"[]\n");
+    }
+
+    #[test]
+    fn sets_the_shared_lib_only_when_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let show = "printf '%s' \"${CONFORMANCE_LIB-unset}\"";
+        let lib = Path::new("/suite/lib");
+        let t = Duration::from_secs(10);
+        let with = run_shell(show, dir.path(), "n", Some(lib), t).unwrap();
+        assert_eq!(with.stdout, b"/suite/lib");
+        let without = run_shell(show, dir.path(), "n", None, t).unwrap();
+        assert_eq!(without.stdout, b"unset");
     }
 
     // Unix only (this and the tests below): background jobs, setsid,

@@ -57,6 +57,7 @@ fn query_version(command: &str) -> (Option<Version>, String) {
         "$NINJA --version",
         dir.path(),
         command,
+        None,
         Duration::from_secs(30),
     ) {
         Ok(e) => {

@@ -250,11 +250,20 @@ pub fn skip_reason(spec: &CaseSpec, implementation: &Implementation) -> Option<S
     None
 }
 
-/// Runs `spec` (the case in `dir`) and compares the outcome.
+/// The suite's shared scripts, `<cases_dir>/../lib`, as an absolute path:
+/// cases reach it as `$CONFORMANCE_LIB` from their temporary directory.
+pub fn shared_lib_dir(cases_dir: &Path) -> PathBuf {
+    let lib = cases_dir.parent().unwrap_or(Path::new(".")).join("lib");
+    std::path::absolute(&lib).unwrap_or(lib)
+}
+
+/// Runs `spec` (the case in `dir`) and compares the outcome; `lib` is the
+/// value of `$CONFORMANCE_LIB`.
 pub fn execute_case(
     spec: &CaseSpec,
     dir: &Path,
     command: &str,
+    lib: &Path,
     timeout: Duration,
 ) -> Result<(), Failure> {
     let tmp = tempfile::Builder::new()
@@ -266,7 +275,7 @@ pub fn execute_case(
         exec::copy_tree(&files, tmp.path())
             .map_err(|e| Failure::Error(format!("cannot copy {}: {e}", files.display())))?;
     }
-    let run = exec::run_shell(&spec.command, tmp.path(), command, timeout)
+    let run = exec::run_shell(&spec.command, tmp.path(), command, Some(lib), timeout)
         .map_err(|e| Failure::Error(format!("cannot run sh: {e}")))?;
     let compare = |expected: &Option<Vec<u8>>, raw: &[u8]| {
         let actual = normalise(raw, tmp.path());
@@ -297,6 +306,7 @@ pub fn run_case(
     case: &Case,
     implementation: &Implementation,
     known: &KnownDivergences,
+    lib: &Path,
     timeout: Duration,
 ) -> CaseResult {
     let start = std::time::Instant::now();
@@ -313,7 +323,7 @@ pub fn run_case(
                     duration: start.elapsed(),
                 };
             }
-            None => execute_case(spec, &case.dir, &implementation.command, timeout),
+            None => execute_case(spec, &case.dir, &implementation.command, lib, timeout),
         },
     };
     let status = match (outcome, known.get(&case.id)) {
@@ -345,6 +355,7 @@ pub fn run_suite(options: &Options) -> Result<SuiteResult, String> {
             .join(format!("{}.toml", implementation.name))
     });
     let known = KnownDivergences::load(&known_file)?;
+    let lib = shared_lib_dir(&options.cases_dir);
     let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
     let stale_known = known.stale(&ids).into_iter().cloned().collect();
     let cases: Vec<&Case> = all
@@ -375,7 +386,7 @@ pub fn run_suite(options: &Options) -> Result<SuiteResult, String> {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(case) = cases.get(i) else { break };
-                    let r = run_case(case, &implementation, &known, options.timeout);
+                    let r = run_case(case, &implementation, &known, &lib, options.timeout);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 }
             });
@@ -410,6 +421,20 @@ mod tests {
         assert!(matches_filter("lex/escape-dollar", "*dollar"));
         assert!(matches_filter("lex/escape-dollar", "l?x/*-d*"));
         assert!(!matches_filter("lex/escape-dollar", "*/escape"));
+    }
+
+    #[test]
+    fn shared_lib_is_the_absolute_sibling_of_the_cases_dir() {
+        let lib = shared_lib_dir(Path::new("conformance/cases"));
+        assert!(lib.is_absolute());
+        assert!(lib.ends_with("conformance/lib"));
+        // The suite's own lib exists: the watch cases load watch.sh from it.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        assert!(
+            shared_lib_dir(&root.join("conformance/cases"))
+                .join("watch.sh")
+                .is_file()
+        );
     }
 
     fn spec() -> CaseSpec {

@@ -1,4 +1,4 @@
-. ./watch.sh
+. "$CONFORMANCE_LIB/watch.sh"
 start -j1 --debounce 200
 built 1
 i=0

@@ -1,4 +1,4 @@
-. ./watch.sh
+. "$CONFORMANCE_LIB/watch.sh"
 start -j1
 built 1
 echo a2 > src/a.c

@@ -1,4 +1,4 @@
-. ./watch.sh
+. "$CONFORMANCE_LIB/watch.sh"
 # Started from a script, a background job ignores SIGINT; give it back the
 # default disposition, as a terminal's foreground job has.
 python3 -c 'import os, signal, sys

@@ -1,4 +1,4 @@
-. ./watch.sh
+. "$CONFORMANCE_LIB/watch.sh"
 start -j1
 wait_for '"generation":1,'
 sleep 0.1

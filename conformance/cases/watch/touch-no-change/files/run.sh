@@ -1,4 +1,4 @@
-. ./watch.sh
+. "$CONFORMANCE_LIB/watch.sh"
 start -j1
 built 1
 touch -r src/a.c src/a.c

@@ -1,5 +1,6 @@
-# Drives `$NINJA --watch` for a conformance case: start it, wait on its
-# JSON events (at most 20 s per wait), stop it, show the events.
+# Shared by the watch conformance cases (`. "$CONFORMANCE_LIB/watch.sh"`):
+# drives `$NINJA --watch` for a case: start it, wait on its JSON events (at
+# most 20 s per wait), stop it, show the events.
 start() {
   $NINJA --watch --watch-events events.jsonl "$@" >build.out 2>build.err &
   pid=$!
