@@ -145,6 +145,8 @@ const BUILD_STACK_BYTES: usize = 1 << 30;
 
 /// Runs ninja's command line; returns the exit status.
 pub fn run(args: &[String], flavor: Flavor) -> i32 {
+    #[cfg(unix)]
+    crate::build::block_child_signal();
     let owned = args.to_vec();
     let thread = std::thread::Builder::new()
         .name("ninja".into())

@@ -32,6 +32,8 @@ mod terminal;
 pub use disk::{Disk, RealDisk, Runner};
 pub use interrupt::{INTERRUPTED_EXIT, INTERRUPTED_MESSAGE, Interrupt};
 pub use logs::{LOCK_FILE_NAME, Logs, OpenMode, deps_entry_is_live};
+#[cfg(unix)]
+pub(crate) use process::block_child_signal;
 pub use scan::Scan;
 pub use status_format::{
     DEFAULT_STATUS_FORMAT, Estimate, SlidingRate, Snapshot, UnknownPlaceholder, format_status,
