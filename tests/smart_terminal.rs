@@ -14,38 +14,11 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-/// Runs `sh -c CMD` with stdout (and stderr, with `--stderr`) on a new
-/// pseudo-terminal COLS columns wide (0: width unknown), output
-/// processing off; copies everything written there to stdout and exits
-/// with the command's status.
-const ON_TTY: &str = r#"
-import fcntl, os, pty, struct, subprocess, sys, termios
-args = sys.argv[1:]
-both = args[0] == "--stderr"
-if both:
-    args = args[1:]
-cols, cmd = int(args[0]), args[1]
-master, slave = pty.openpty()
-fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
-attrs = termios.tcgetattr(slave)
-attrs[1] &= ~termios.OPOST
-termios.tcsetattr(slave, termios.TCSANOW, attrs)
-child = subprocess.Popen(["sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=slave,
-                         stderr=slave if both else None)
-os.close(slave)
-out = bytearray()
-while True:
-    try:
-        data = os.read(master, 65536)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-code = child.wait()
-sys.stdout.buffer.write(bytes(out))
-sys.exit(code)
-"#;
+/// The script that runs `sh -c CMD` on a pseudo-terminal (see its docstring);
+/// the smart-terminal conformance cases use it too.
+fn on_tty_script() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/lib/on_tty.py")
+}
 
 /// Whether ninja 1.13 and python3 are there; when they are not, says so
 /// (and fails if N2REF_REQUIRE_NINJA is set).
@@ -89,7 +62,6 @@ impl Default for Scenario<'_> {
 /// What `ninja` printed on the terminal, and its exit status.
 fn run_on_tty(dir: &Path, ninja: &str, s: &Scenario) -> (Vec<u8>, Option<i32>) {
     std::fs::write(dir.join("build.ninja"), s.manifest).unwrap();
-    std::fs::write(dir.join("on_tty.py"), ON_TTY).unwrap();
     if !s.setup.is_empty() {
         let setup = Command::new("sh")
             .args(["-c", s.setup])
@@ -100,7 +72,7 @@ fn run_on_tty(dir: &Path, ninja: &str, s: &Scenario) -> (Vec<u8>, Option<i32>) {
         assert!(setup.status.success(), "setup failed: {setup:?}");
     }
     let mut cmd = Command::new("python3");
-    cmd.arg("on_tty.py");
+    cmd.arg(on_tty_script());
     if s.with_stderr {
         cmd.arg("--stderr");
     }

@@ -1,14 +1,23 @@
-"""Runs a shell command with its stdout on a pseudo-terminal of the given
-width (0 = unknown) and copies what it printed, byte for byte, to stdout.
-Output processing is off, so a newline stays one byte."""
+"""usage: on_tty.py [--stderr] COLS CMD
+
+Runs `sh -c CMD` with its stdout (and stderr, with --stderr) on a new
+pseudo-terminal COLS columns wide (0 = width unknown) and copies what it
+printed there, byte for byte, to stdout; exits with the command's status.
+Output processing is off, so a newline stays one byte. Used by the
+smart-terminal conformance cases and tests/smart_terminal.rs."""
 import fcntl, os, pty, struct, subprocess, sys, termios
-cols, cmd = int(sys.argv[1]), sys.argv[2]
+args = sys.argv[1:]
+both = args[0] == "--stderr"
+if both:
+    args = args[1:]
+cols, cmd = int(args[0]), args[1]
 master, slave = pty.openpty()
 fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
 attrs = termios.tcgetattr(slave)
 attrs[1] &= ~termios.OPOST
 termios.tcsetattr(slave, termios.TCSANOW, attrs)
-child = subprocess.Popen(["sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=slave)
+child = subprocess.Popen(["sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=slave,
+                         stderr=slave if both else None)
 os.close(slave)
 out = bytearray()
 while True:
