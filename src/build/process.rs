@@ -242,8 +242,8 @@ pub(super) fn wait_any<'a, K: Copy>(
         let _ = (&mut &*reader).read(&mut sink);
         return None;
     }
-    // As much as a pipe holds by default; ninja reads 4 KiB at a time.
-    // Not zeroed on every call: only the first read touches it.
+    // As much as a pipe holds by default (ninja reads 4 KiB at a time);
+    // allocated and zeroed once per thread, not on every call.
     thread_local! {
         static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
