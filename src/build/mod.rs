@@ -21,6 +21,8 @@ mod interrupt;
 pub mod jobserver;
 mod logs;
 mod plan;
+#[cfg(target_os = "linux")]
+mod posix_spawn;
 mod process;
 mod run;
 mod scan;

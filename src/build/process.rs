@@ -26,6 +26,10 @@
 //!   Ctrl-C reaches it directly); a thread of the pool waits for it and
 //!   wakes the run loop's `poll`.
 //!
+//! On Linux a captured command is started by [`super::posix_spawn`]
+//! (the child opens `/dev/null` and takes the pipe, as in ninja), elsewhere
+//! by std's `Command`.
+//!
 //! Every descriptor n2ref opens is close-on-exec (std's default), so a
 //! command inherits only 0, 1 and 2, plus whatever n2ref itself inherited
 //! without close-on-exec (ninja passes those on too).
@@ -36,7 +40,9 @@
 //! start with no signal blocked (spec: [build.process.signal-mask]).
 
 use std::io::{self, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
+#[cfg(not(target_os = "linux"))]
+use std::process::{Child, Stdio};
+use std::process::{Command, ExitStatus};
 use std::sync::Mutex;
 #[cfg(unix)]
 use std::sync::OnceLock;
@@ -48,7 +54,7 @@ use crate::bytes_to_path;
 pub(super) struct Started {
     /// For a captured command; `None` for a console one (its thread
     /// waits for it).
-    child: Option<Child>,
+    child: Option<CapturedChild>,
     /// Unix, a captured command whose output is not complete yet: the read
     /// end of its output pipe and what was read so far ([`wait_any`]).
     #[cfg(unix)]
@@ -72,9 +78,8 @@ pub(super) fn spawn<T: Send + 'static>(
     tag: T,
     done: Sender<Collected<T>>,
 ) -> io::Result<Started> {
-    let mut cmd = shell_command(command);
     if console {
-        let mut child = match cmd.spawn() {
+        let mut child = match shell_command(command).spawn() {
             Ok(child) => child,
             #[cfg(windows)]
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(not_found(tag, done)),
@@ -96,19 +101,8 @@ pub(super) fn spawn<T: Send + 'static>(
         return Ok(Started::external());
     }
     #[cfg_attr(unix, allow(unused_mut))]
-    let (mut reader, writer) = io::pipe()?;
-    let writer2 = writer.try_clone()?;
-    // Its own process group: a Ctrl-C on the terminal does not reach it;
-    // n2ref forwards the signal instead (spec: [build.interrupt.signal]).
-    own_process_group(&mut cmd)
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .stderr(writer2);
-    let child = cmd.spawn();
-    // Closes the parent's copies of the pipe's write end.
-    drop(cmd);
-    let child = match child {
-        Ok(child) => child,
+    let (child, mut reader) = match start_captured(command) {
+        Ok(started) => started,
         // As ninja on Windows: a missing program is a failed command.
         #[cfg(windows)]
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(not_found(tag, done)),
@@ -141,6 +135,40 @@ pub(super) fn spawn<T: Send + 'static>(
         });
         Ok(Started { child: Some(child) })
     }
+}
+
+/// A captured command's process: on Linux started by [`posix_spawn`]
+/// directly (the child sets up its own descriptors, as in ninja),
+/// elsewhere by std.
+#[cfg(target_os = "linux")]
+type CapturedChild = super::posix_spawn::Process;
+#[cfg(not(target_os = "linux"))]
+type CapturedChild = Child;
+
+/// Starts a captured command (see [`spawn`]): its process and the read
+/// end of its output pipe.
+#[cfg(target_os = "linux")]
+fn start_captured(command: &[u8]) -> io::Result<(CapturedChild, io::PipeReader)> {
+    super::posix_spawn::spawn_captured(command)
+}
+
+/// Starts a captured command (see [`spawn`]): its process and the read
+/// end of its output pipe.
+#[cfg(not(target_os = "linux"))]
+fn start_captured(command: &[u8]) -> io::Result<(CapturedChild, io::PipeReader)> {
+    let mut cmd = shell_command(command);
+    let (reader, writer) = io::pipe()?;
+    let writer2 = writer.try_clone()?;
+    // Its own process group: a Ctrl-C on the terminal does not reach it;
+    // n2ref forwards the signal instead (spec: [build.interrupt.signal]).
+    own_process_group(&mut cmd)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer2);
+    let child = cmd.spawn();
+    // Closes the parent's copies of the pipe's write end.
+    drop(cmd);
+    Ok((child?, reader))
 }
 
 /// The pipe that wakes [`wait_any`] when a console command's thread has
@@ -322,8 +350,9 @@ fn collect_on_pool(job: impl FnOnce() + Send + 'static) {
 
 /// Whether n2ref has file descriptors to spare for one more captured
 /// command, with `running` commands running. Starting one takes up to six
-/// at once (the output pipe, a second handle on its write end, `/dev/null`
-/// for stdin, and the pipe std may use to report a failed `exec`); one
+/// at once (the output pipe; elsewhere than on Linux, where the child does
+/// that, a second handle on its write end, `/dev/null` for stdin and the
+/// pipe std may use to report a failed `exec`); one
 /// (the read end) stays open while the command runs. The run loop asks
 /// before starting a command while others run: when the descriptors ran
 /// out (`EMFILE`, `ENFILE`, e.g. under `ulimit -n`), it waits for a
@@ -493,7 +522,7 @@ fn split_program(command: &[u8]) -> (Vec<u8>, &[u8]) {
 }
 
 /// Puts a captured command in a process group of its own.
-#[cfg(unix)]
+#[cfg(all(unix, not(target_os = "linux")))]
 fn own_process_group(cmd: &mut Command) -> &mut Command {
     use std::os::unix::process::CommandExt;
     cmd.process_group(0)
