@@ -160,21 +160,25 @@ unsafe impl Send for Attributes {}
 
 impl Attributes {
     fn get() -> io::Result<&'static Attributes> {
+        // The error number, if making them failed (an `io::Error` cannot
+        // be shared).
         static ATTRIBUTES: OnceLock<Result<Attributes, i32>> = OnceLock::new();
-        match ATTRIBUTES.get_or_init(Attributes::make) {
+        let made = ATTRIBUTES.get_or_init(|| {
+            Attributes::make().map_err(|e| e.raw_os_error().unwrap_or(libc::EINVAL))
+        });
+        match made {
             Ok(attributes) => Ok(attributes),
             Err(code) => Err(io::Error::from_raw_os_error(*code)),
         }
     }
 
-    fn make() -> Result<Attributes, i32> {
+    fn make() -> io::Result<Attributes> {
         let mut attributes = MaybeUninit::uninit();
         let a = attributes.as_mut_ptr();
-        let check = |code| if code == 0 { Ok(()) } else { Err(code) };
         // SAFETY: `a` is initialised first and used only if that worked;
         // the signal sets are initialised by `sigemptyset`.
         unsafe {
-            check(libc::posix_spawnattr_init(a))?;
+            spawn_result(libc::posix_spawnattr_init(a))?;
             let mut none: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut none);
             let mut pipe: libc::sigset_t = std::mem::zeroed();
@@ -183,13 +187,15 @@ impl Attributes {
             let flags = libc::POSIX_SPAWN_SETPGROUP
                 | libc::POSIX_SPAWN_SETSIGMASK
                 | libc::POSIX_SPAWN_SETSIGDEF;
-            let set = check(libc::posix_spawnattr_setsigmask(a, &none))
-                .and_then(|()| check(libc::posix_spawnattr_setsigdefault(a, &pipe)))
-                .and_then(|()| check(libc::posix_spawnattr_setpgroup(a, 0)))
-                .and_then(|()| check(libc::posix_spawnattr_setflags(a, flags as libc::c_short)));
-            if let Err(code) = set {
+            let set = spawn_result(libc::posix_spawnattr_setsigmask(a, &none))
+                .and_then(|()| spawn_result(libc::posix_spawnattr_setsigdefault(a, &pipe)))
+                .and_then(|()| spawn_result(libc::posix_spawnattr_setpgroup(a, 0)))
+                .and_then(|()| {
+                    spawn_result(libc::posix_spawnattr_setflags(a, flags as libc::c_short))
+                });
+            if let Err(error) = set {
                 libc::posix_spawnattr_destroy(a);
-                return Err(code);
+                return Err(error);
             }
             Ok(Attributes(attributes.assume_init()))
         }
@@ -201,5 +207,45 @@ fn spawn_result(code: libc::c_int) -> io::Result<()> {
     match code {
         0 => Ok(()),
         e => Err(io::Error::from_raw_os_error(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spawn_captured;
+    use std::io::Read;
+
+    /// Runs `command` captured: its output and exit code, and its pid.
+    fn run(command: &[u8]) -> (String, Option<i32>, u32) {
+        let (mut process, mut reader) = spawn_captured(command).expect("spawned");
+        let mut output = Vec::new();
+        reader.read_to_end(&mut output).expect("read");
+        let status = process.wait().expect("reaped");
+        (
+            String::from_utf8(output).unwrap(),
+            status.code(),
+            process.id(),
+        )
+    }
+
+    #[test]
+    fn stdout_and_stderr_share_one_pipe_and_stdin_is_dev_null() {
+        let (output, code, _) =
+            run(b"echo out; echo err >&2; cat; readlink /proc/self/fd/0; exit 3");
+        assert_eq!(output, "out\nerr\n/dev/null\n");
+        assert_eq!(code, Some(3));
+    }
+
+    #[test]
+    fn runs_in_a_process_group_of_its_own() {
+        // Field 5 of /proc/PID/stat is the process group.
+        let (output, _, pid) = run(b"cut -d' ' -f5 /proc/$$/stat");
+        assert_eq!(output.trim(), pid.to_string());
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_as_std_refuses_it() {
+        let error = spawn_captured(b"echo a\0b").err().expect("refused");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
     }
 }
