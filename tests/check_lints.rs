@@ -482,3 +482,33 @@ fn invalid_utf8_is_shown_as_question_marks() {
     assert!(human.contains("x = ?? $y"), "{human}");
     assert!(human.contains("undefined variable `$y`"), "{human}");
 }
+
+/// A variable doubled by each assignment makes a value far longer than the
+/// manifest (fuzzing found 10 KB manifests whose check printed 400 MB, a
+/// message per 20 MB path): messages quote such paths shortened, so the
+/// output stays a page long (spec: [check.format.long-value]).
+#[test]
+fn paths_doubled_by_each_assignment_are_quoted_shortened() {
+    let mut build = String::from("rule cc\n  command = cc $x -o $out\nx = a b\n");
+    for _ in 0..18 {
+        build.push_str("x = $x$x\n");
+    }
+    build.push_str("build out: cc $x\n");
+    let report = report(&[("build.ninja", &build)]);
+    let text = output(&report);
+    let mut got = codes(&report);
+    got.sort();
+    assert_eq!(
+        got,
+        [MISSING_INPUT.code, UNQUOTED_SPACE_PATH.code],
+        "{}",
+        &text[..text.len().min(4000)]
+    );
+    let length = 3 << 18;
+    assert!(
+        text.matches(&format!("…[{length} bytes]…")).count() >= 4,
+        "{}",
+        &text[..text.len().min(4000)]
+    );
+    assert!(text.len() < 20_000, "{} bytes of output", text.len());
+}

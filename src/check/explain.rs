@@ -251,7 +251,7 @@ impl<'a> Explainer<'a> {
             Some(l) => l,
             None => Lookup {
                 name: s(name),
-                value: s(&out),
+                value: whole(&out),
                 source: self.undefined(),
                 notes: Vec::new(),
                 parts: Vec::new(),
@@ -342,7 +342,7 @@ impl<'a> Explainer<'a> {
         };
         Lookup {
             name: s(&step.name),
-            value: s(&step.value),
+            value: whole(&step.value),
             source,
             notes,
             parts,
@@ -387,7 +387,7 @@ impl<'a> Explainer<'a> {
                     let inner_seq = a.seq;
                     Lookup {
                         name: s(name),
-                        value: s(&a.value),
+                        value: whole(&a.value),
                         source: Source {
                             kind: "file-scope",
                             what: self.short_scope_name(found.scope),
@@ -512,6 +512,12 @@ fn write_body(out: &mut String, l: &Lookup, prefix: &str) {
         ));
         write_body(out, part, &format!("{prefix}{cont}"));
     }
+}
+
+/// A value `--explain` was asked for, whole (a diagnostic's message
+/// shortens a long one: [`s`]).
+fn whole(value: &[u8]) -> String {
+    String::from_utf8_lossy(value).into_owned()
 }
 
 /// A value for display: `(empty)` when there is nothing to show.

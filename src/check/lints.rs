@@ -1,7 +1,9 @@
 //! The lints of `n2ref check` (`spec/check.md`). Each function looks at the
 //! loaded graph and/or the re-read statements and pushes [`Diagnostic`]s.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
 use super::suggest::did_you_mean;
 use super::walk::{StmtCtx, walk};
@@ -53,6 +55,7 @@ pub fn run(loaded: &Loaded, error: Option<&LoadError>, disk: &dyn Disk) -> Vec<D
         out: Vec::new(),
         edges_by_rule: HashMap::new(),
         builds: HashMap::new(),
+        path_files: RefCell::default(),
     };
     for (i, c) in cx.stmts.iter().enumerate() {
         if let Stmt::Build(b) = &c.stmt {
@@ -101,12 +104,38 @@ struct Cx<'a> {
     edges_by_rule: HashMap<RuleId, Vec<EdgeId>>,
     /// Build statements by their span (an edge's `span`), as indices into `stmts`.
     builds: HashMap<Span, usize>,
+    /// The files each build statement's paths name, per edge and side
+    /// (outputs or inputs), in statement order: evaluated once per edge, as
+    /// a lint may ask about each of an edge's paths in turn.
+    path_files: RefCell<HashMap<(EdgeId, bool), PathFiles>>,
 }
 
-/// Bytes for a message: lossy UTF-8.
+/// Bytes for a message: lossy UTF-8, a long path or value shortened to
+/// its start and end (spec: [check.format.long-value]).
 pub(crate) fn s(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    if bytes.len() <= LONG_VALUE {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    let head = &bytes[..LONG_VALUE_HEAD];
+    let tail = &bytes[bytes.len() - LONG_VALUE_TAIL..];
+    format!(
+        "{}…[{} bytes]…{}",
+        String::from_utf8_lossy(head),
+        bytes.len(),
+        String::from_utf8_lossy(tail)
+    )
 }
+
+/// The longest path or value a message quotes whole (spec:
+/// [check.format.long-value]); a longer one keeps its first
+/// `LONG_VALUE_HEAD` and last `LONG_VALUE_TAIL` bytes.
+const LONG_VALUE: usize = 200;
+const LONG_VALUE_HEAD: usize = 120;
+const LONG_VALUE_TAIL: usize = 40;
+
+/// The paths of one side of a build statement: each one's span and the
+/// file it names.
+type PathFiles = Rc<[(Span, Option<FileId>)]>;
 
 const EDGE_VARS: [&[u8]; 3] = [b"in", b"in_newline", b"out"];
 
@@ -957,25 +986,45 @@ impl<'a> Cx<'a> {
 
     /// The spans of the paths in an edge's build statement that name `file`.
     fn path_spans(&self, edge: EdgeId, file: FileId, outputs: bool) -> Vec<Span> {
-        let Some((ctx, b)) = self.build_stmt(edge) else {
-            return Vec::new();
-        };
-        let target = self.graph.path(file);
-        let paths: Vec<&PathExpr<'_>> = if outputs {
-            b.outputs.iter().chain(&b.implicit_outputs).collect()
-        } else {
-            b.inputs
-                .iter()
-                .chain(&b.implicit_inputs)
-                .chain(&b.order_only_inputs)
-                .chain(&b.validations)
-                .collect()
-        };
-        paths
-            .into_iter()
-            .filter(|p| self.eval_path(ctx, Some(edge), p) == target)
-            .map(|p| p.span)
+        self.path_files(edge, outputs)
+            .iter()
+            .filter(|(_, f)| *f == Some(file))
+            .map(|&(span, _)| span)
             .collect()
+    }
+
+    /// The paths of an edge's build statement (its outputs or its inputs of
+    /// every kind) and the file each names, if the graph has it.
+    fn path_files(&self, edge: EdgeId, outputs: bool) -> PathFiles {
+        if let Some(known) = self.path_files.borrow().get(&(edge, outputs)) {
+            return Rc::clone(known);
+        }
+        let files: PathFiles = match self.build_stmt(edge) {
+            None => Rc::new([]),
+            Some((ctx, b)) => {
+                let paths: Vec<&PathExpr<'_>> = if outputs {
+                    b.outputs.iter().chain(&b.implicit_outputs).collect()
+                } else {
+                    b.inputs
+                        .iter()
+                        .chain(&b.implicit_inputs)
+                        .chain(&b.order_only_inputs)
+                        .chain(&b.validations)
+                        .collect()
+                };
+                paths
+                    .into_iter()
+                    .map(|p| {
+                        let path = self.eval_path(ctx, Some(edge), p);
+                        (p.span, self.graph.lookup_file(&path))
+                    })
+                    .collect()
+            }
+        };
+        self.path_files
+            .borrow_mut()
+            .insert((edge, outputs), Rc::clone(&files));
+        files
     }
 
     /// [check.duplicate-output], from the load error ninja reports.
@@ -1183,14 +1232,16 @@ impl<'a> Cx<'a> {
             }
             let trace = env.take_trace();
             for path in spaced {
-                if !has_unquoted(&command, path) {
+                // One finder per path: making one is as costly as a search.
+                let finder = memchr::memmem::Finder::new(path);
+                if !has_unquoted(&command, &finder) {
                     continue;
                 }
                 // The innermost lookup whose value carries the raw path.
                 let origin = trace
                     .iter()
                     .rev()
-                    .filter(|t| t.value.windows(path.len()).any(|w| w == path))
+                    .filter(|t| finder.find(&t.value).is_some())
                     .find_map(|t| match &t.origin {
                         Origin::BuildBinding { span } => Some((*span, Some(t.name.clone()))),
                         Origin::FileScope { span, .. } => Some((*span, Some(t.name.clone()))),
@@ -1441,25 +1492,33 @@ fn static_rule_cycle(rule: &crate::graph::Rule) -> Option<Vec<Vec<u8>>> {
     None
 }
 
-/// Whether `needle` occurs in `command` outside single and double quotes.
-pub(crate) fn has_unquoted(command: &[u8], needle: &[u8]) -> bool {
-    if needle.is_empty() {
+/// Whether `finder`'s needle occurs in `command` outside single and double quotes
+/// (and not at a byte a backslash escapes). The occurrences are found by
+/// `memmem` and the quoting state is followed up to each in one pass, so
+/// a long command and a long path take time in proportion to their
+/// lengths.
+pub(crate) fn has_unquoted(command: &[u8], finder: &memchr::memmem::Finder<'_>) -> bool {
+    if finder.needle().is_empty() {
         return false;
     }
-    let mut single = false;
-    let mut double = false;
+    let (mut single, mut double) = (false, false);
+    // The next byte the quoting scan looks at (an escaped byte is skipped).
     let mut i = 0;
-    while i < command.len() {
-        if !single && !double && command[i..].starts_with(needle) {
+    let mut from = 0;
+    while let Some(found) = finder.find(&command[from..]).map(|k| from + k) {
+        while i < found {
+            match command[i] {
+                b'\\' if !single => i += 1,
+                b'\'' if !double => single = !single,
+                b'"' if !single => double = !double,
+                _ => {}
+            }
+            i += 1;
+        }
+        if i == found && !single && !double {
             return true;
         }
-        match command[i] {
-            b'\\' if !single => i += 1,
-            b'\'' if !double => single = !single,
-            b'"' if !single => double = !double,
-            _ => {}
-        }
-        i += 1;
+        from = found + 1;
     }
     false
 }
@@ -1548,7 +1607,11 @@ mod outside_tests {
 
 #[cfg(test)]
 mod tests {
-    use super::has_unquoted;
+    use memchr::memmem::Finder;
+
+    fn has_unquoted(command: &[u8], needle: &[u8]) -> bool {
+        super::has_unquoted(command, &Finder::new(needle))
+    }
 
     #[test]
     fn quoting() {
@@ -1557,5 +1620,38 @@ mod tests {
         assert!(!has_unquoted(b"cat \"a b\" > out", b"a b"));
         assert!(has_unquoted(b"cat 'x' a b", b"a b"));
         assert!(!has_unquoted(b"cat a\\ b", b"a b"));
+    }
+
+    /// The scan as first written: at every byte it visits outside quotes,
+    /// does the needle start here?
+    fn has_unquoted_by_every_position(command: &[u8], needle: &[u8]) -> bool {
+        let (mut single, mut double) = (false, false);
+        let mut i = 0;
+        while i < command.len() {
+            if !needle.is_empty() && !single && !double && command[i..].starts_with(needle) {
+                return true;
+            }
+            match command[i] {
+                b'\\' if !single => i += 1,
+                b'\'' if !double => single = !single,
+                b'"' if !single => double = !double,
+                _ => {}
+            }
+            i += 1;
+        }
+        false
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn same_answer_as_checking_every_position(
+            command in proptest::collection::vec(proptest::sample::select(b"ab '\"\\\\".to_vec()), 0..40),
+            needle in proptest::collection::vec(proptest::sample::select(b"ab '\"\\\\".to_vec()), 0..5),
+        ) {
+            proptest::prop_assert_eq!(
+                has_unquoted(&command, &needle),
+                has_unquoted_by_every_position(&command, &needle)
+            );
+        }
     }
 }
