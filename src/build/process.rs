@@ -145,12 +145,8 @@ type CapturedChild = super::posix_spawn::Process;
 #[cfg(not(target_os = "linux"))]
 type CapturedChild = Child;
 
-/// Starts a captured command (see [`spawn`]): its process and the read
-/// end of its output pipe.
 #[cfg(target_os = "linux")]
-fn start_captured(command: &[u8]) -> io::Result<(CapturedChild, io::PipeReader)> {
-    super::posix_spawn::spawn_captured(command)
-}
+use super::posix_spawn::spawn_captured as start_captured;
 
 /// Starts a captured command (see [`spawn`]): its process and the read
 /// end of its output pipe.

@@ -317,7 +317,7 @@ impl WatchSet {
     /// - A file in a directory watched again (removed and made again)
     ///   keeps its baseline and is compared once the watch is in place; so
     ///   is the marker of a missing directory, whose baseline is "missing",
-    ///   as [`locate`] has just seen it.
+    ///   as `locate` has just seen it.
     pub fn refresh(
         &mut self,
         sources: &[Source],
