@@ -1501,26 +1501,47 @@ pub(crate) fn has_unquoted(command: &[u8], finder: &memchr::memmem::Finder<'_>) 
     if finder.needle().is_empty() {
         return false;
     }
-    let (mut single, mut double) = (false, false);
+    let mut quoting = Quoting::default();
     // The next byte the quoting scan looks at (an escaped byte is skipped).
     let mut i = 0;
     let mut from = 0;
     while let Some(found) = finder.find(&command[from..]).map(|k| from + k) {
         while i < found {
-            match command[i] {
-                b'\\' if !single => i += 1,
-                b'\'' if !double => single = !single,
-                b'"' if !single => double = !double,
-                _ => {}
-            }
-            i += 1;
+            i = quoting.step(command, i);
         }
-        if i == found && !single && !double {
+        if i == found && quoting.is_outside() {
             return true;
         }
         from = found + 1;
     }
     false
+}
+
+/// Shell quoting as [`has_unquoted`] follows it through a command, a byte
+/// at a time: single and double quotes, and a backslash outside single
+/// quotes escaping the byte after it.
+#[derive(Default)]
+struct Quoting {
+    single: bool,
+    double: bool,
+}
+
+impl Quoting {
+    /// Takes in `command[i]`; the index of the next byte to look at.
+    fn step(&mut self, command: &[u8], i: usize) -> usize {
+        match command[i] {
+            b'\\' if !self.single => return i + 2,
+            b'\'' if !self.double => self.single = !self.single,
+            b'"' if !self.single => self.double = !self.double,
+            _ => {}
+        }
+        i + 1
+    }
+
+    /// Whether the scan is outside any quotes.
+    fn is_outside(&self) -> bool {
+        !self.single && !self.double
+    }
 }
 
 /// A variable reference outside a rule, for the file-scope lints.
@@ -1622,22 +1643,16 @@ mod tests {
         assert!(!has_unquoted(b"cat a\\ b", b"a b"));
     }
 
-    /// The scan as first written: at every byte it visits outside quotes,
-    /// does the needle start here?
+    /// The search as first written (the same quoting scan): at every byte
+    /// it visits outside quotes, does the needle start here?
     fn has_unquoted_by_every_position(command: &[u8], needle: &[u8]) -> bool {
-        let (mut single, mut double) = (false, false);
+        let mut quoting = super::Quoting::default();
         let mut i = 0;
         while i < command.len() {
-            if !needle.is_empty() && !single && !double && command[i..].starts_with(needle) {
+            if !needle.is_empty() && quoting.is_outside() && command[i..].starts_with(needle) {
                 return true;
             }
-            match command[i] {
-                b'\\' if !single => i += 1,
-                b'\'' if !double => single = !single,
-                b'"' if !single => double = !double,
-                _ => {}
-            }
-            i += 1;
+            i = quoting.step(command, i);
         }
         false
     }
